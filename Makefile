@@ -1,0 +1,29 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the main job on embedded defaults
+	$(BIN)/azr demo
+	$(BIN)/python benchmarks/executor.py --quick
+
+test: $(STAMP)  ## the whole suite, in parallel
+	$(BIN)/python -m pytest -n auto -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check azr_env agents benchmarks tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/executor.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

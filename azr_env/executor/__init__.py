@@ -1,0 +1,26 @@
+"""The sandboxed code executor: runs untrusted programs and returns exact results.
+
+>>> from azr_env.executor import Executor
+>>> with Executor(workers=1) as ex:  # doctest: +SKIP
+...     ex.run("def f(x):\n    return x * 2", "21").output
+'42'
+"""
+
+from .executor import Executor, Job, Result, Status, run_batch
+from .jail import Isolation
+from .policy import ALLOWED_MODULES, PolicyViolation, check_program
+from .values import canonical_repr, values_equal
+
+__all__ = [
+    "ALLOWED_MODULES",
+    "Executor",
+    "Isolation",
+    "Job",
+    "PolicyViolation",
+    "Result",
+    "Status",
+    "canonical_repr",
+    "check_program",
+    "run_batch",
+    "values_equal",
+]
