@@ -283,7 +283,7 @@ def _guarded_abc_register(cls, subclass):
 # ---------------------------------------------------------------------------------------
 # Running jobs
 # ---------------------------------------------------------------------------------------
-CURRENT = {"job": "", "armed": False, "fired": False}
+CURRENT = {"job": "", "armed": False, "fired": False, "promoted": False}
 _PROGRAM_CACHE: dict[str, object] = {}
 _CALL_CACHE: dict[str, object] = {}
 _CACHE_LIMIT = 512
@@ -317,20 +317,14 @@ def _compiled(cache: dict, key: str, build):
 
 def _build_program(src: str):
     if CONFIG["policy"]:
-        return compile(policy.check_program(src), "<program>", "exec")
+        return policy.compile_program(src)
     return compile(src, "<program>", "exec")
 
 
 def _build_call(args: str):
     if CONFIG["policy"]:
-        tree = policy.check_call(args)
-    else:
-        import ast
-
-        tree = ast.parse(f"f(\n{args}\n)", mode="eval")
-        if not isinstance(tree.body, ast.Call):
-            raise policy.PolicyViolation("args must be a plain argument list for f(...)")
-    return compile(tree, "<args>", "eval")
+        return policy.compile_call(args)
+    return compile(f"f(\n{args}\n)", "<args>", "eval")
 
 
 def _describe(exc: BaseException) -> str:
@@ -352,6 +346,7 @@ def run_job(counter: int, program: str, args: str, calls: int):
     status, output, value, error, recycle = "error", None, None, None, False
     g: dict = {}
     results: list = []
+    CURRENT["promoted"] = False
     try:
         CURRENT["armed"] = True
         signal.setitimer(signal.ITIMER_REAL, limits["timeout_s"])
@@ -381,7 +376,8 @@ def run_job(counter: int, program: str, args: str, calls: int):
             status, output, value, error = _canonical(results)
         results.clear()
         g.clear()
-        gc.collect()  # the job's cycles and finalisers, inside its own time limit
+        gc.disable()  # our own collection below must not count as the job's
+        _collect_job_garbage()
     except _JobTimeout:
         status, output, value, error = "timeout", None, None, f"timed out after {limits['timeout_s']} s"
     except MemoryError:
@@ -398,6 +394,22 @@ def run_job(counter: int, program: str, args: str, calls: int):
     if job.copies:
         _reset_shared_state()
     return status, output, value, error, recycle
+
+
+def _note_collection(phase: str, info: dict) -> None:
+    """gc callback: remember that a collection of generation 1 or 2 ran during the job."""
+    if phase == "stop" and info["generation"] >= 1:
+        CURRENT["promoted"] = True
+
+
+def _collect_job_garbage() -> None:
+    """Collect the job's cyclic garbage (and run its finalisers) inside its time limit.
+
+    Collecting generations 0 and 1 is enough unless a collection during the job promoted
+    some of its objects to generation 2; a full collection costs more (it also clears
+    free lists), so it runs only then.
+    """
+    gc.collect(2 if CURRENT["promoted"] else 1)
 
 
 def _canonical(results: list):
@@ -536,7 +548,9 @@ def _read_exact(fd: int, n: int) -> bytes:
 
 
 def _send(obj) -> None:
-    data = pickle.dumps(obj, protocol=5)
+    # Protocol 3: explicit memo indices, so the parent can read many frames with one
+    # unpickler (protocol 4's implicit MEMOIZE numbering would carry over between frames).
+    data = pickle.dumps(obj, protocol=3)
     data = _FRAME.pack(len(data)) + data
     view = memoryview(data)
     while view:
@@ -576,6 +590,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # the start-up heap is never scanned again: per-job collections stay cheap
     gc.disable()
+    gc.callbacks.append(_note_collection)
     _send(("hello", {"pid": os.getpid(), "seccomp": seccomp_on, "uid": os.getuid(),
                      "dropped_root": dropped, "hash_seed": os.environ.get("PYTHONHASHSEED")}))
 

@@ -62,6 +62,9 @@ class Status(str, enum.Enum):
         return self.value
 
 
+_STATUS = {s.value: s for s in Status}
+
+
 @dataclass(frozen=True)
 class Job:
     """A program defining ``f`` and the source text of the argument list to call it with."""
@@ -97,10 +100,6 @@ class _ValueUnpickler(pickle.Unpickler):
         if module == "builtins" and name in ("complex", "set", "frozenset"):
             return {"complex": complex, "set": set, "frozenset": frozenset}[name]
         raise pickle.UnpicklingError(f"worker sent a forbidden global {module}.{name}")
-
-
-def _loads(data: bytes) -> Any:
-    return _ValueUnpickler(io.BytesIO(data)).load()
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -190,16 +189,24 @@ class _Worker:
                 eof = True
                 break
             self.buffer += chunk
-        frames = []
-        while len(self.buffer) >= 4:
-            (size,) = _FRAME.unpack_from(self.buffer)
+        payloads = []
+        offset = 0
+        while len(self.buffer) - offset >= 4:
+            (size,) = _FRAME.unpack_from(self.buffer, offset)
             if size > _MAX_FRAME:
                 raise pickle.UnpicklingError("worker sent an oversized frame")
-            if len(self.buffer) < 4 + size:
+            if len(self.buffer) - offset < 4 + size:
                 break
-            frames.append(_loads(bytes(self.buffer[4 : 4 + size])))
-            del self.buffer[: 4 + size]
-        return frames, eof
+            payloads.append(self.buffer[offset + 4 : offset + 4 + size])
+            offset += 4 + size
+        del self.buffer[:offset]
+        if not payloads:
+            return [], eof
+        # One unpickler reads the consecutive pickles: much cheaper than one per frame.
+        # Workers pickle with protocol 3, whose memo indices are explicit, so frames stay
+        # independent even though the unpickler's memo outlives each one.
+        unpickler = _ValueUnpickler(io.BytesIO(b"".join(payloads)))
+        return [unpickler.load() for _ in payloads], eof
 
     def stderr_text(self) -> str:
         try:
@@ -541,7 +548,10 @@ class Executor:
             tid, status, output, value, error, duration, recycle = frame
             if not worker.inflight or tid != worker.inflight[0]:
                 raise ValueError("result for a job not in flight")
-            return Result(Status(status), output, value, error, float(duration)), bool(recycle)
+            return Result(_STATUS[status], output, value, error, float(duration)), bool(recycle)
+        except KeyError:
+            log.error("sandbox worker %s sent an unknown status", worker.proc.pid)
+            return None, True
         except (ValueError, TypeError):
             log.error("sandbox worker %s broke the protocol", worker.proc.pid)
             return None, True

@@ -26,7 +26,9 @@ This module imports only the standard library: the sandbox worker loads it by pa
 from __future__ import annotations
 
 import ast
+import dis
 import re
+import types
 
 ALLOWED_MODULES = frozenset(
     {
@@ -185,6 +187,63 @@ def check_program(source: str, filename: str = "<program>") -> ast.Module:
     tree = ast.parse(source, filename=filename, mode="exec")
     tree = _Checker(tree).visit(tree)
     return ast.fix_missing_locations(tree)
+
+
+# ---------------------------------------------------------------------------------------
+# Fast path: most programs need no rewriting and hold nothing suspicious.  Their code
+# objects say so directly (every global, attribute and imported name a program uses is in
+# some co_names), which is far cheaper than walking the syntax tree in Python.
+# ---------------------------------------------------------------------------------------
+_SLOW_OPS = bytes(
+    dis.opmap[name]
+    for name in ("STORE_ATTR", "DELETE_ATTR", "IMPORT_NAME", "IMPORT_FROM", "IMPORT_STAR")
+    if name in dis.opmap
+)
+
+
+def _name_is_plain(name: str) -> bool:
+    if name in FORBIDDEN_NAMES or name in FORBIDDEN_ATTRS:
+        return False
+    return not is_dunder(name) or name in SAFE_DUNDER_ATTRS
+
+
+def _code_is_plain(code: types.CodeType) -> bool:
+    """No imports, no attribute writes, no name the policy would look at twice."""
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        ops = co.co_code[::2]  # wordcode: every even byte is an opcode (caches are opcode 0)
+        if any(op in ops for op in _SLOW_OPS):
+            return False
+        if not all(_name_is_plain(name) for name in co.co_names):
+            return False
+        stack.extend(c for c in co.co_consts if type(c) is types.CodeType)
+    return True
+
+
+def compile_program(source: str, filename: str = "<program>") -> types.CodeType:
+    """Policy-check and compile a program: straight from source when its code is plain,
+    else through :func:`check_program` (which also rewrites attribute writes).
+
+    Raises :class:`SyntaxError` or :class:`PolicyViolation`.
+    """
+    code = compile(source, filename, "exec", dont_inherit=True)
+    if _code_is_plain(code):
+        return code
+    return compile(check_program(source, filename), filename, "exec", dont_inherit=True)
+
+
+def compile_call(args: str, function: str = "f") -> types.CodeType:
+    """Policy-check and compile the call ``f(<args>)`` (see :func:`check_call`)."""
+    source = f"{function}(\n{args}\n)"
+    if ")" in args:  # only a ")" in args can close the call early: check the shape
+        call = ast.parse(source, filename="<args>", mode="eval").body
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == function):
+            raise PolicyViolation("args must be a plain argument list for f(...)")
+    code = compile(source, "<args>", "eval", dont_inherit=True)
+    if _code_is_plain(code):
+        return code
+    return compile(check_call(args, function), "<args>", "eval", dont_inherit=True)
 
 
 def check_call(args: str, function: str = "f") -> ast.Expression:
