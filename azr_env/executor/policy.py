@@ -207,16 +207,24 @@ def _name_is_plain(name: str) -> bool:
     return not is_dunder(name) or name in SAFE_DUNDER_ATTRS
 
 
+_SLOW_OP_SET = frozenset(_SLOW_OPS)
+_PLAIN_NAMES: set[str] = set()  # names already found plain (a cache: most names recur)
+
+
 def _code_is_plain(code: types.CodeType) -> bool:
     """No imports, no attribute writes, no name the policy would look at twice."""
     stack = [code]
     while stack:
         co = stack.pop()
-        ops = co.co_code[::2]  # wordcode: every even byte is an opcode (caches are opcode 0)
-        if any(op in ops for op in _SLOW_OPS):
+        # Wordcode: every even byte is an opcode (inline caches are opcode 0).
+        if not _SLOW_OP_SET.isdisjoint(co.co_code[::2]):
             return False
-        if not all(_name_is_plain(name) for name in co.co_names):
-            return False
+        if not _PLAIN_NAMES.issuperset(co.co_names):
+            for name in co.co_names:
+                if not _name_is_plain(name):
+                    return False
+                if len(_PLAIN_NAMES) < 100_000:
+                    _PLAIN_NAMES.add(name)
         stack.extend(c for c in co.co_consts if type(c) is types.CodeType)
     return True
 
