@@ -1,3 +1,33 @@
-"""azr-env: Absolute Zero Reasoner as a Gymnasium-style environment library."""
+"""azr-env: Absolute Zero Reasoner as a Gymnasium-style environment library.
+
+Importing the package registers the environments::
+
+    import gymnasium as gym
+    import azr_env  # noqa: F401  (or use the id "azr_env:AZR-Deduction-v0")
+
+    env = gym.make("AZR-Deduction-v0")
+"""
+
+from gymnasium.envs.registration import register, registry
 
 __version__ = "0.1.0"
+
+_SOLVERS = {
+    "AZR-Deduction-v0": ("deduction:DeductionEnv", "vector:DeductionVectorEnv"),
+    "AZR-Abduction-v0": ("abduction:AbductionEnv", "vector:AbductionVectorEnv"),
+    "AZR-Induction-v0": ("induction:InductionEnv", "vector:InductionVectorEnv"),
+}
+
+
+def _register() -> None:
+    for env_id, (entry, vector_entry) in _SOLVERS.items():
+        if env_id not in registry:
+            register(
+                id=env_id,
+                entry_point=f"azr_env.envs.{entry}",
+                vector_entry_point=f"azr_env.envs.{vector_entry}",
+                disable_env_checker=False,
+            )
+
+
+_register()

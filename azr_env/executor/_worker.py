@@ -128,25 +128,28 @@ def _build_templates(mods: dict[str, types.ModuleType]) -> dict[str, dict]:
     return templates
 
 
-def _check_attr_name(name: object) -> str:
+def _check_attr_name(name: object, private_ok: bool = True) -> str:
+    """Refuse attribute names the policy refuses (and, where asked, private or format)."""
     if type(name) is not str:
         raise TypeError("attribute name must be a str")
     for part in name.split("."):
         if not policy.attribute_allowed(part):
             raise AttributeError(f"attribute '{part}' is not allowed in the sandbox")
+        if not private_ok and (part.startswith("_") or part in policy.GUARDED_READS):
+            raise AttributeError(f"attribute '{part}' is not allowed here in the sandbox")
     return name
 
 
 def _safe_attrgetter(*names):
     import operator
 
-    return operator.attrgetter(*[_check_attr_name(n) for n in names])
+    return operator.attrgetter(*[_check_attr_name(n, private_ok=False) for n in names])
 
 
 def _safe_methodcaller(name, /, *args, **kwargs):
     import operator
 
-    if "." in _check_attr_name(name):
+    if "." in _check_attr_name(name, private_ok=False):
         raise AttributeError("method name must not contain '.'")
     return operator.methodcaller(name, *args, **kwargs)
 
@@ -168,14 +171,6 @@ _real_setattr = builtins.setattr
 _real_delattr = builtins.delattr
 
 
-def _safe_getattr(obj, name, *default):
-    return _real_getattr(obj, _check_attr_name(name), *default)
-
-
-def _safe_hasattr(obj, name):
-    return _real_hasattr(obj, _check_attr_name(name))
-
-
 def _print(*args, **kwargs) -> None:
     """print() is accepted and discarded: output is never read."""
 
@@ -185,7 +180,7 @@ def _base_builtins() -> dict:
     for name, val in vars(builtins).items():
         if isinstance(val, type) and issubclass(val, BaseException) and not name.startswith("_"):
             base[name] = val
-    base.update(getattr=_safe_getattr, hasattr=_safe_hasattr, print=_print)
+    base["print"] = _print
     base["__build_class__"] = builtins.__build_class__
     return base
 
@@ -204,6 +199,9 @@ class _Job:
         b = dict(BASE_BUILTINS)
         b["__import__"] = self.import_
         b[policy.WRITE_GUARD] = self.write_guard
+        b[policy.READ_GUARD] = self.read_guard
+        b["getattr"] = self.getattr
+        b["hasattr"] = self.hasattr
         b["setattr"] = self.setattr
         b["delattr"] = self.delattr
         self.builtins = b
@@ -241,15 +239,21 @@ class _Job:
         return self.module(name.partition(".")[0])
 
     def owns(self, obj: object) -> bool:
-        """Whether the job may write attributes of ``obj``: it made it, or it is a copy."""
+        """Whether the job may write attributes of ``obj`` and read its private ones.
+
+        Yes for its module copies, the classes and functions it defined, and instances
+        it can have made itself; no for shared classes, functions, modules, module-level
+        singletons, and instances of classes from modules that cache and hand the same
+        object to every job (``typing.List[int]``, ``re.I | re.M``, enum members).
+        """
         if id(obj) in self.copy_ids:
             return True
         kind = type(obj)
         if issubclass(kind, type) or kind is types.FunctionType:
             return _real_getattr(obj, "__module__", None) == self.name
-        if kind in _NEVER_WRITABLE or id(obj) in SHARED_IDS:
+        if kind in _NEVER_OWNED or id(obj) in SHARED_IDS:
             return False
-        return True
+        return _real_getattr(kind, "__module__", None) not in _CACHING_MODULES
 
     def write_guard(self, obj):
         if not self.owns(obj):
@@ -258,6 +262,40 @@ class _Job:
                 "objects the program did not create"
             )
         return obj
+
+    def read_guard(self, obj, name: str):
+        """``obj._private`` and ``obj.format`` as compiled by the policy."""
+        if name in policy.GUARDED_READS:
+            attr = _real_getattr(obj, name)
+            if obj is str:
+                return _UNBOUND_FORMAT[name]
+            if isinstance(obj, str):
+                return _bound_format(obj, name)
+            return attr
+        if not self.owns(obj):
+            raise AttributeError(
+                f"private attribute '{name}' of {values._type_name(obj)} objects is not accessible "
+                "in the sandbox"
+            )
+        return _real_getattr(obj, name)
+
+    def getattr(self, obj, name, *default):
+        _check_attr_name(name)
+        if name.startswith("_") or name in policy.GUARDED_READS:
+            try:
+                return self.read_guard(obj, name)
+            except AttributeError:
+                if default:
+                    return default[0]
+                raise
+        return _real_getattr(obj, name, *default)
+
+    def hasattr(self, obj, name):
+        try:
+            self.getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
 
     def setattr(self, obj, name, value):
         if policy.is_dunder(_check_attr_name(name)):
@@ -270,7 +308,95 @@ class _Job:
         _real_delattr(self.write_guard(obj), name)
 
 
-_NEVER_WRITABLE = (types.ModuleType, types.BuiltinFunctionType, types.MethodType)
+_NEVER_OWNED = (types.ModuleType, types.BuiltinFunctionType, types.MethodType)
+_CACHING_MODULES = frozenset({"typing", "re", "enum", "abc", "collections.abc", "numbers"})
+
+
+def _check_format_string(fmt: str, depth: int = 0) -> None:
+    """Refuse format fields that walk to attributes the policy refuses ("{0.__globals__}")."""
+    import _string
+
+    for _, field, spec, _ in _string.formatter_parser(fmt):
+        if field is not None:
+            _, rest = _string.formatter_field_name_split(field)
+            for is_attr, key in rest:
+                if is_attr and (key.startswith("_") or not policy.attribute_allowed(key)):
+                    raise ValueError(f"format field '{field}' reaches attribute '{key}': not allowed")
+        if spec and depth < 3:
+            _check_format_string(spec, depth + 1)
+
+
+def _bound_format(text: str, name: str):
+    method = getattr(str, name)
+
+    def checked(*args, **kwargs):
+        _check_format_string(text)
+        return method(text, *args, **kwargs)
+
+    return checked
+
+
+def _unbound_format(name: str):
+    method = getattr(str, name)
+
+    def checked(text, *args, **kwargs):
+        if isinstance(text, str):
+            _check_format_string(text)
+        return method(text, *args, **kwargs)
+
+    return checked
+
+
+_UNBOUND_FORMAT = {name: _unbound_format(name) for name in policy.GUARDED_READS}
+
+
+def _harden_stdlib(mods: dict[str, types.ModuleType]) -> None:
+    """Close paths by which a job could reach code generation or shared mutable state.
+
+    * ``dataclasses`` writes field names into the source of the methods it generates and
+      ``exec``s it; a name such as ``"x,__import__('os')..."`` (set through ``type()``'s
+      namespace) would run unchecked.  Field names must be plain identifiers.
+    * ``typing.get_type_hints`` (used by ``functools.singledispatch``) evaluates string
+      annotations; in the sandbox only non-string annotations are read.
+    * Public mutable containers held by classes of allowed modules (textwrap's translation
+      table) become read-only, since a class is shared by every job.
+    """
+    import dataclasses
+    import keyword
+    import typing
+
+    get_field = getattr(dataclasses, "_get_field", None)
+    if get_field is None:  # an unknown Python: rather no dataclasses than an open door
+        del mods["dataclasses"]
+        TEMPLATES.pop("dataclasses", None)
+    else:
+        def checked_get_field(cls, a_name, *rest, **kwargs):
+            if not (isinstance(a_name, str) and a_name.isidentifier() and not keyword.iskeyword(a_name)
+                    and not policy.is_dunder(a_name)):
+                raise TypeError(f"dataclass field name {a_name!r} is not a plain identifier")
+            return get_field(cls, a_name, *rest, **kwargs)
+
+        dataclasses._get_field = checked_get_field
+
+    def get_type_hints(obj, globalns=None, localns=None, include_extras=False):
+        hints = dict(getattr(obj, "__annotations__", None) or {})
+        for key, value in hints.items():
+            if isinstance(value, (str, typing.ForwardRef)):
+                raise TypeError(f"string annotations are not evaluated in the sandbox ({key!r})")
+        return hints
+
+    typing.get_type_hints = get_type_hints
+    frozen = {dict: types.MappingProxyType, list: tuple, set: frozenset, bytearray: bytes}
+    for mod in mods.values():
+        for val in list(vars(mod).values()):
+            if not isinstance(val, type):
+                continue
+            for key, attr in list(vars(val).items()):
+                if not key.startswith("_") and type(attr) in frozen:
+                    try:
+                        type.__setattr__(val, key, frozen[type(attr)](attr))
+                    except TypeError:
+                        pass  # a C type: immutable already
 
 
 def _guarded_abc_register(cls, subclass):
@@ -569,6 +695,7 @@ def main() -> None:
 
     mods = _load_modules()
     TEMPLATES = _build_templates(mods)
+    _harden_stdlib(mods)
     BASE_BUILTINS = _base_builtins()
     SHARED_IDS = frozenset(id(v) for t in TEMPLATES.values() for v in t.values())
     import abc

@@ -44,6 +44,7 @@ _FRAME = struct.Struct(">I")
 _HASH_SEEDS = (0, 1)  # regular workers, and the second opinion for validate_batch
 _KILL_GRACE_S = 0.5  # the parent kills this long after the worker's own alarm
 _MAX_FRAME = 256 * 2**20
+_PROTOCOL_3 = b"\x80\x03"
 
 
 class Status(str, enum.Enum):
@@ -197,7 +198,10 @@ class _Worker:
                 raise pickle.UnpicklingError("worker sent an oversized frame")
             if len(self.buffer) - offset < 4 + size:
                 break
-            payloads.append(self.buffer[offset + 4 : offset + 4 + size])
+            payload = self.buffer[offset + 4 : offset + 4 + size]
+            if payload[:2] != _PROTOCOL_3:  # see below: frames must not share memo numbering
+                raise pickle.UnpicklingError("worker frame is not a protocol-3 pickle")
+            payloads.append(payload)
             offset += 4 + size
         del self.buffer[:offset]
         if not payloads:
@@ -401,6 +405,16 @@ class Executor:
 
     def __enter__(self) -> Executor:
         return self
+
+    def __copy__(self) -> Executor:
+        return self  # a pool of processes is shared, never duplicated
+
+    def __deepcopy__(self, memo: dict) -> Executor:
+        return self  # e.g. gymnasium deep-copies an env spec's kwargs in env.spec.make()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("an Executor cannot be pickled: create one in each process "
+                        "(the envs start their own when given executor=None)")
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -14,7 +14,10 @@ What it accepts: any number of functions and classes (with ``__init__`` and othe
 methods), nested functions, recursion, comprehensions, lambdas, generators, ``match``.
 It also rewrites every attribute assignment ``obj.x = v`` (and ``del obj.x``) into
 ``__azr_write__(obj).x = v`` so that the worker can refuse writes to objects the job did
-not create (``math.pi = 3`` on a shared module, ``collections.Counter.x = ...``).
+not create (``math.pi = 3`` on a shared module, ``collections.Counter.x = ...``), and every
+read of a private attribute (``obj._x``) or of ``str.format``/``format_map`` into
+``__azr_read__(obj, name)``, so that private state of shared objects stays out of reach
+and format fields cannot walk dunder attributes.
 
 We do not use RestrictedPython's default policy: it rejects 11 of the 800 CRUXEval
 programs (augmented item assignment such as ``d[k] += 1``) and wraps every attribute
@@ -87,6 +90,9 @@ FORBIDDEN_ATTRS = frozenset(
 """Frame, code and generator internals: the introspection chains out of a sandbox."""
 
 WRITE_GUARD = "__azr_write__"
+READ_GUARD = "__azr_read__"
+GUARDED_READS = frozenset({"format", "format_map"})
+"""Attribute reads always routed through the read guard (besides every ``_private`` one)."""
 _DUNDER = re.compile(r"__[A-Za-z0-9]\w*__\Z")
 _ALLOWED_DUNDER_NAMES = frozenset({"__name__", "__class__", "__doc__"})
 # Dunder names a class body may bind: protocol methods given by assignment, __slots__ ...
@@ -161,6 +167,11 @@ class _Checker(ast.NodeTransformer):
         if not attribute_allowed(name):
             raise PolicyViolation(f"attribute '{name}' is not allowed", node.lineno)
         self.generic_visit(node)
+        if name.startswith("_") or name in GUARDED_READS:
+            # Private attributes are read only from objects the job made; str.format and
+            # format_map get a version that refuses "{0.__globals__}"-style fields.
+            call = ast.Call(ast.Name(READ_GUARD, ast.Load()), [node.value, ast.Constant(name)], [])
+            return ast.copy_location(call, node)
         return node
 
 
@@ -202,7 +213,9 @@ _SLOW_OPS = bytes(
 
 
 def _name_is_plain(name: str) -> bool:
-    if name in FORBIDDEN_NAMES or name in FORBIDDEN_ATTRS:
+    if name in FORBIDDEN_NAMES or name in FORBIDDEN_ATTRS or name in GUARDED_READS:
+        return False
+    if name.startswith("_") and name != "_":  # may be a private attribute: needs the guard
         return False
     return not is_dunder(name) or name in SAFE_DUNDER_ATTRS
 
