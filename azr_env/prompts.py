@@ -130,14 +130,26 @@ def task_body(task: Task) -> str:
     return INDUCTION_PROMPT.format(pairs=pairs, message=task.message)
 
 
+_PROMPTS: dict[tuple[str, str, str], str] = {}  # (id, content hash, format) -> prompt
+
+
 def solver_prompt(task: Task, prompt_format: PromptFormat = "r1") -> str:
     """The observation text for a solver: the R1 raw template, or the chat user message."""
+    key = (task.id, task.metadata.content_hash, prompt_format)
+    prompt = _PROMPTS.get(key)
+    if prompt is not None and task.metadata.content_hash:
+        return prompt
     body = task_body(task)
     if prompt_format == "r1":
-        return R1_TEMPLATE.format(prompt=body)
-    if prompt_format == "chat":
-        return body.strip()
-    raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+        prompt = R1_TEMPLATE.format(prompt=body)
+    elif prompt_format == "chat":
+        prompt = body.strip()
+    else:
+        raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+    if len(_PROMPTS) >= 100_000:  # a bounded cache: tasks recur, prompts never change
+        _PROMPTS.clear()
+    _PROMPTS[key] = prompt
+    return prompt
 
 
 def chat_messages(prompt: str) -> list[dict[str, str]]:

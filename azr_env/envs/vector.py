@@ -21,6 +21,36 @@ from .induction import InductionEnv
 from .solver import SolverEnv
 
 
+def batch_infos(infos: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-env info dicts in Gymnasium's vector layout: ``key`` -> array, ``_key`` -> mask.
+
+    Gives what ``VectorEnv._add_info`` builds one env at a time, in one pass per key.
+    """
+    n = len(infos)
+    keys: dict[str, None] = {}
+    for info in infos:
+        keys.update(dict.fromkeys(info))
+    out: dict[str, Any] = {}
+    for key in keys:
+        mask = np.array([key in info for info in infos], dtype=np.bool_)
+        values = [info.get(key) for info in infos]
+        present = [v for v, m in zip(values, mask, strict=True) if m]
+        kinds = {type(v) for v in present}
+        if len(kinds) == 1 and kinds <= {bool, int, float}:
+            kind = kinds.pop()
+            array = np.zeros(n, dtype=kind)
+            array[mask] = present
+        elif present and all(isinstance(v, dict) for v in present):
+            array = batch_infos([v if isinstance(v, dict) else {} for v in values])
+        else:
+            array = np.empty(n, dtype=object)
+            for i, value in enumerate(values):  # element-wise: a list value must stay one object
+                array[i] = value
+        out[key] = array
+        out[f"_{key}"] = mask
+    return out
+
+
 class SolverVectorEnv(VectorEnv):
     """N copies of one solver env sharing tasks and executor; one verification per step."""
 
@@ -52,12 +82,12 @@ class SolverVectorEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
-        observations, infos = [], {}
-        for i, (env, env_seed) in enumerate(zip(self.envs, seeds, strict=True)):
+        observations, infos = [], []
+        for env, env_seed in zip(self.envs, seeds, strict=True):
             obs, info = env.reset(seed=env_seed, options=options)
             observations.append(obs)
-            infos = self._add_info(infos, info, i)
-        return tuple(observations), infos
+            infos.append(info)
+        return tuple(observations), batch_infos(infos)
 
     def step(self, actions: Any) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict]:
         actions = list(actions)
@@ -72,19 +102,22 @@ class SolverVectorEnv(VectorEnv):
             )
             for i, verdict in zip(to_check, found, strict=True):
                 verdicts[i] = verdict
-        observations = []
+        observations, final_obs, final_infos, infos = [], [], [], []
         rewards = np.zeros(self.num_envs, dtype=np.float64)
-        infos: dict[str, Any] = {}
         for i, env in enumerate(self.envs):
-            final_obs, reward, _, _, info = env.finish(parsed[i], verdicts[i])
-            obs, reset_info = env.reset()
-            reset_info.update(final_obs=final_obs, final_info=info)
+            answered, rewards[i], _, _, final_info = env.finish(parsed[i], verdicts[i])
+            obs, info = env.reset()
             observations.append(obs)
-            rewards[i] = reward
-            infos = self._add_info(infos, reset_info, i)
+            final_obs.append(answered)
+            final_infos.append(final_info)
+            infos.append(info)
+        batched = batch_infos(infos)
+        everyone = np.ones(self.num_envs, dtype=np.bool_)
+        batched.update(final_obs=np.array(final_obs, dtype=object), _final_obs=everyone,
+                       final_info=batch_infos(final_infos), _final_info=everyone.copy())
         terminations = np.ones(self.num_envs, dtype=np.bool_)
         truncations = np.zeros(self.num_envs, dtype=np.bool_)
-        return tuple(observations), rewards, terminations, truncations, infos
+        return tuple(observations), rewards, terminations, truncations, batched
 
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
