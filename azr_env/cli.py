@@ -92,6 +92,39 @@ def demo(timeout_s: float = typer.Option(1.0, "--timeout", help="Per-job limit f
         executor.run_batch(jobs)
         rate = len(jobs) / (time.perf_counter() - start)
         console.print(f"throughput: {rate:,.0f} trivial jobs/s across {executor.workers} workers")
+        _demo_envs(executor)
+
+
+def _demo_envs(executor) -> None:
+    """Play each solver env with a scripted solver: right on even steps, wrong on odd ones."""
+    import gymnasium as gym
+
+    import azr_env  # noqa: F401  (registers the ids)
+
+    tag = {"deduction": "output", "abduction": "input", "induction": "python"}
+    table = Table("env", "episodes", "mean reward", "solve rate", "example status")
+    for env_id in ("AZR-Deduction-v0", "AZR-Abduction-v0", "AZR-Induction-v0"):
+        vec = gym.make_vec(env_id, num_envs=16, vectorization_mode="vector_entry_point",
+                           executor=executor)
+        vec.reset(seed=0)
+        rewards, solved, statuses = [], 0, set()
+        for step in range(4):
+            actions = []
+            for i, env in enumerate(vec.unwrapped.envs):
+                task = env.task
+                gold = {"deduction": task.output, "abduction": task.args,
+                        "induction": task.program}[task.mode]
+                answer = gold if (i + step) % 2 == 0 else "0"
+                actions.append(f"Let me trace it.</think><answer>```{tag[task.mode]}\n{answer}\n```</answer>")
+            _, reward, _, _, infos = vec.step(actions)
+            rewards.extend(reward.tolist())
+            solved += int(infos["final_info"]["correct"].sum())
+            statuses.update(infos["final_info"]["status"].tolist())
+        table.add_row(env_id, str(len(rewards)), f"{sum(rewards) / len(rewards):+.2f}",
+                      f"{solved / len(rewards):.0%}", ", ".join(sorted(statuses)))
+        vec.close()
+    console.print("[bold]Solver envs[/] with a scripted solver (gold answer on half the episodes):")
+    console.print(table)
 
 
 def main() -> None:

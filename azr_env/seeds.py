@@ -35,7 +35,6 @@ import json
 import os
 import random
 import string
-import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +42,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from ._io import atomic_write_bytes
 
 SEED = 20240517
 """The generator's master seed; every random draw derives from it and a fixed label."""
@@ -4588,35 +4589,6 @@ def bundled_path() -> Path:
     return Path(__file__).resolve().parent / "data" / FILE_NAME
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a synced temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
 def build(path: str | os.PathLike[str] | None = None, *, executor: Any = None,
           seed: int = SEED) -> BuildReport:
     """Generate and validate the seed programs and write them, atomically, to ``path``.
@@ -4627,7 +4599,7 @@ def build(path: str | os.PathLike[str] | None = None, *, executor: Any = None,
     rows, report = generate_rows(executor, seed=seed)
     data = serialize_rows(rows)
     target = Path(path) if path is not None else bundled_path()
-    _write_atomic(target, data)
+    atomic_write_bytes(target, data)
     report.path = str(target)
     report.sha256 = json.loads(data.partition(b"\n")[0])["manifest"]["sha256"]
     return report
