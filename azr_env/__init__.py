@@ -12,15 +12,21 @@ from gymnasium.envs.registration import register, registry
 
 __version__ = "0.1.0"
 
-_SOLVERS = {
+_ENVS = {
     "AZR-Deduction-v0": ("deduction:DeductionEnv", "vector:DeductionVectorEnv"),
     "AZR-Abduction-v0": ("abduction:AbductionEnv", "vector:AbductionVectorEnv"),
     "AZR-Induction-v0": ("induction:InductionEnv", "vector:InductionVectorEnv"),
+    "AZR-Propose-Deduction-v0": ("propose_deduction:ProposeDeductionEnv",
+                                 "propose_deduction:ProposeDeductionVectorEnv"),
+    "AZR-Propose-Abduction-v0": ("propose_abduction:ProposeAbductionEnv",
+                                 "propose_abduction:ProposeAbductionVectorEnv"),
+    "AZR-Propose-Induction-v0": ("propose_induction:ProposeInductionEnv",
+                                 "propose_induction:ProposeInductionVectorEnv"),
 }
 
 
 def _register() -> None:
-    for env_id, (entry, vector_entry) in _SOLVERS.items():
+    for env_id, (entry, vector_entry) in _ENVS.items():
         if env_id not in registry:
             register(
                 id=env_id,

@@ -43,8 +43,11 @@ class TaskSet:
         *,
         source: str = "",
         license: str = "",
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self._tasks: tuple[Task, ...] = tuple(tasks)
+        self.extra: dict[str, Any] = dict(extra or {})
+        """Further manifest fields (a buffer's settings, say), kept through save and load."""
         self.name = name
         self.version = str(version)
         self.source = source
@@ -89,6 +92,7 @@ class TaskSet:
     # -- files
     def manifest(self) -> dict[str, Any]:
         return {
+            **self.extra,
             "format": FORMAT_VERSION,
             "name": self.name,
             "version": self.version,
@@ -102,10 +106,10 @@ class TaskSet:
     def _body(self) -> str:
         return "".join(t.model_dump_json() + "\n" for t in self._tasks)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the set as JSONL with its manifest, atomically."""
+    def save(self, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:
+        """Write the set as JSONL with its manifest (plus ``extra`` fields), atomically."""
         body = self._body()
-        manifest = self.manifest()
+        manifest = {**(extra or {}), **self.manifest()}
         atomic_write_text(path, json.dumps({"manifest": manifest}, sort_keys=True) + "\n" + body)
         return Path(path)
 
@@ -141,8 +145,10 @@ class TaskSet:
                 raise TaskSetError(f"{path}:{lineno}: field {where!r}: {err.get('msg')}") from None
         if len(tasks) != manifest["count"]:
             raise TaskSetError(f"{path}: manifest says {manifest['count']} tasks, file has {len(tasks)}")
+        known = {"format", "name", "version", "mode", "count", "sha256", "source", "license"}
         return cls(tasks, manifest["name"], manifest["version"], source=manifest.get("source", ""),
-                   license=manifest.get("license", ""))
+                   license=manifest.get("license", ""),
+                   extra={k: v for k, v in manifest.items() if k not in known})
 
     def filter(self, mode: Mode) -> TaskSet:
         """The tasks of one mode, as a new set."""
