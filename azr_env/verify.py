@@ -120,15 +120,21 @@ def gold_value(output: str) -> Any:
         return _Unreadable(output)
 
 
-def matches_gold(value: Any, output: str) -> bool:
-    """Whether a canonical value equals the gold output text."""
+def matches_gold(value: Any, output: str, atol: float = 0.0) -> bool:
+    """Whether a canonical value equals the gold output text (floats within ``atol``)."""
     gold = gold_value(output)
     if isinstance(gold, _Unreadable):
         try:
             return canonical_repr(value) == gold.text
         except ValueError:
             return False
-    return values_equal(value, gold)
+    return values_equal(value, gold, atol=atol)
+
+
+def task_atol(task: Task) -> float:
+    """A task's float tolerance: ``metadata.extra["atol"]`` (evalplus float tasks), else 0."""
+    atol = task.metadata.extra.get("atol", 0.0)
+    return float(atol) if isinstance(atol, (int, float)) and atol > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -154,24 +160,24 @@ class Verifier:
         """One verdict per (task, answer) pair."""
         verdicts: list[Verdict | None] = [None] * len(tasks)
         jobs: list[Job] = []
-        owners: list[tuple[int, str]] = []  # (which answer, which gold output)
+        owners: list[tuple[int, str, float]] = []  # (which answer, which gold output, tolerance)
         for i, (task, answer) in enumerate(zip(tasks, answers, strict=True)):
             if task.mode == "deduction":
                 verdicts[i] = self._deduction(task, answer)
             elif task.mode == "abduction":
                 jobs.append(Job(task.program, answer))
-                owners.append((i, task.output))
+                owners.append((i, task.output, task_atol(task)))
             else:
                 for pair in task.hidden:
                     jobs.append(Job(answer, pair.args))
-                    owners.append((i, pair.output))
+                    owners.append((i, pair.output, task_atol(task)))
         if jobs:
             if self._executor is None:
                 raise RuntimeError("abduction and induction need an executor")
             results = self._executor.run_batch(jobs)
-            per_answer: dict[int, list[tuple[Any, str]]] = {}
-            for (i, gold), result in zip(owners, results, strict=True):
-                per_answer.setdefault(i, []).append((result, gold))
+            per_answer: dict[int, list[tuple[Any, str, float]]] = {}
+            for (i, gold, atol), result in zip(owners, results, strict=True):
+                per_answer.setdefault(i, []).append((result, gold, atol))
             for i, runs in per_answer.items():
                 verdicts[i] = self._from_runs(runs)
         return verdicts  # type: ignore[return-value]
@@ -181,16 +187,16 @@ class Verifier:
             value = parse_literal(answer)
         except NotALiteral as exc:
             return Verdict(False, 0.0, "not_a_literal", f"the answer is not a literal: {exc}")
-        if matches_gold(value, task.output):
+        if matches_gold(value, task.output, task_atol(task)):
             return Verdict(True, 1.0, "ok", output=answer)
         return Verdict(False, 0.0, "wrong", "the predicted output differs from the program's", answer)
 
-    def _from_runs(self, runs: list[tuple[Any, str]]) -> Verdict:
+    def _from_runs(self, runs: list[tuple[Any, str, float]]) -> Verdict:
         passed = 0
         first_problem: Verdict | None = None
-        for result, gold in runs:
+        for result, gold, atol in runs:
             # The worker's canonical repr equal to the gold text is the common, cheap case.
-            if result.ok and (result.output == gold or matches_gold(result.value, gold)):
+            if result.ok and (result.output == gold or matches_gold(result.value, gold, atol)):
                 passed += 1
             elif first_problem is None:
                 if result.ok:
