@@ -44,8 +44,12 @@ def exec_program(
         job = Job(program, args)
         result = executor.validate_batch([job])[0] if validate else executor.run_batch([job])[0]
     if as_json:
-        payload = {"status": str(result.status), "output": result.output, "error": result.error,
-                   "duration_s": round(result.duration_s, 6)}
+        payload = {
+            "status": str(result.status),
+            "output": result.output,
+            "error": result.error,
+            "duration_s": round(result.duration_s, 6),
+        }
         console.print_json(json.dumps(payload))
     elif result.ok:
         console.print(result.output, markup=False, highlight=False)
@@ -55,16 +59,22 @@ def exec_program(
 
 
 _DEMO_PROGRAMS = [
-    ("a helper and a class", "class Acc:\n    def __init__(self):\n        self.items = []\n\n"
-     "    def add(self, x):\n        self.items.append(x * x)\n\n"
-     "def f(xs):\n    acc = Acc()\n    for x in xs:\n        acc.add(x)\n    return sorted(acc.items)",
-     "[3, 1, 2]"),
+    (
+        "a helper and a class",
+        "class Acc:\n    def __init__(self):\n        self.items = []\n\n"
+        "    def add(self, x):\n        self.items.append(x * x)\n\n"
+        "def f(xs):\n    acc = Acc()\n    for x in xs:\n        acc.add(x)\n    return sorted(acc.items)",
+        "[3, 1, 2]",
+    ),
     ("an infinite loop", "def f():\n    while True:\n        pass", ""),
     ("a memory bomb", "def f():\n    return [0] * 10**10", ""),
     ("reading a file", "def f():\n    return open('/etc/passwd').read()", ""),
     ("an import of os", "import os\ndef f():\n    return os.listdir('/')", ""),
-    ("an object with a forged __eq__", "class Liar:\n    def __eq__(self, other):\n"
-     "        return True\ndef f():\n    return Liar()", ""),
+    (
+        "an object with a forged __eq__",
+        "class Liar:\n    def __eq__(self, other):\n        return True\ndef f():\n    return Liar()",
+        "",
+    ),
     ("patching math.pi", "import math\ndef f():\n    math.pi = 3\n    return math.pi", ""),
     ("math.pi in the next job", "import math\ndef f():\n    return math.pi", ""),
 ]
@@ -77,8 +87,10 @@ def demo(timeout_s: float = typer.Option(1.0, "--timeout", help="Per-job limit f
 
     start = time.perf_counter()
     with Executor(timeout_s=timeout_s, memory_mb=512) as executor:
-        console.print(f"[bold]Executor[/] with {executor.workers} workers, started in "
-                      f"{time.perf_counter() - start:.2f} s")
+        console.print(
+            f"[bold]Executor[/] with {executor.workers} workers, started in "
+            f"{time.perf_counter() - start:.2f} s"
+        )
         console.print(f"isolation: {executor.isolation}")
         table = Table("program", "status", "output or error")
         results = executor.run_batch([Job(p, a) for _, p, a in _DEMO_PROGRAMS])
@@ -104,27 +116,232 @@ def _demo_envs(executor) -> None:
     tag = {"deduction": "output", "abduction": "input", "induction": "python"}
     table = Table("env", "episodes", "mean reward", "solve rate", "example status")
     for env_id in ("AZR-Deduction-v0", "AZR-Abduction-v0", "AZR-Induction-v0"):
-        vec = gym.make_vec(env_id, num_envs=16, vectorization_mode="vector_entry_point",
-                           executor=executor)
+        vec = gym.make_vec(env_id, num_envs=16, vectorization_mode="vector_entry_point", executor=executor)
         vec.reset(seed=0)
         rewards, solved, statuses = [], 0, set()
         for step in range(4):
             actions = []
             for i, env in enumerate(vec.unwrapped.envs):
                 task = env.task
-                gold = {"deduction": task.output, "abduction": task.args,
-                        "induction": task.program}[task.mode]
+                gold = {"deduction": task.output, "abduction": task.args, "induction": task.program}[
+                    task.mode
+                ]
                 answer = gold if (i + step) % 2 == 0 else "0"
                 actions.append(f"Let me trace it.</think><answer>```{tag[task.mode]}\n{answer}\n```</answer>")
             _, reward, _, _, infos = vec.step(actions)
             rewards.extend(reward.tolist())
             solved += int(infos["final_info"]["correct"].sum())
             statuses.update(infos["final_info"]["status"].tolist())
-        table.add_row(env_id, str(len(rewards)), f"{sum(rewards) / len(rewards):+.2f}",
-                      f"{solved / len(rewards):.0%}", ", ".join(sorted(statuses)))
+        table.add_row(
+            env_id,
+            str(len(rewards)),
+            f"{sum(rewards) / len(rewards):+.2f}",
+            f"{solved / len(rewards):.0%}",
+            ", ".join(sorted(statuses)),
+        )
         vec.close()
     console.print("[bold]Solver envs[/] with a scripted solver (gold answer on half the episodes):")
     console.print(table)
+
+
+# ---------------------------------------------------------------------------------------
+# azr tasks: task-set files
+# ---------------------------------------------------------------------------------------
+tasks_app = typer.Typer(no_args_is_help=True, help="Convert, verify and show task-set files.")
+app.add_typer(tasks_app, name="tasks")
+SOURCES = ("cruxeval", "humanevalplus", "mbppplus", "humaneval", "seed")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _load_source(source: str, path: str | None, mode: str):
+    from azr_env import tasksets
+
+    if source == "cruxeval":
+        if path is None:
+            _fail("cruxeval needs the path of cruxeval.jsonl")
+        return tasksets.load_cruxeval(path, mode)  # type: ignore[arg-type]
+    if source == "seed":
+        return tasksets.seed_tasks(mode)  # type: ignore[arg-type]
+    from azr_env import benchmarks_data
+
+    if source == "humaneval":
+        return benchmarks_data.load_humaneval(path)
+    return benchmarks_data.load_evalplus(path, which=source.removesuffix("plus"))
+
+
+def _open_taskset(spec: str):
+    """A task-set file, or ``seed:MODE`` for the bundled seed set."""
+    from azr_env.tasksets import TaskSet, TaskSetError, seed_tasks
+
+    if spec.startswith("seed:"):
+        mode = spec.split(":", 1)[1]
+        if mode not in ("deduction", "abduction", "induction"):
+            _fail(f"seed:MODE needs a mode (deduction, abduction, induction), got {mode!r}")
+        return seed_tasks(mode)  # type: ignore[arg-type]
+    try:
+        return TaskSet.load(spec)
+    except TaskSetError as exc:
+        _fail(str(exc))
+
+
+@tasks_app.command("convert")
+def tasks_convert(
+    source: str = typer.Argument(..., help=f"One of {', '.join(SOURCES)}."),
+    path: str = typer.Argument(
+        None, help="The benchmark's data file (downloaded when omitted, if possible)."
+    ),
+    mode: str = typer.Option(
+        "deduction", "--mode", help="cruxeval/seed: deduction or abduction (or induction)."
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the task set (.jsonl)."),
+) -> None:
+    """Convert a benchmark file into a versioned task-set file."""
+    from azr_env.tasksets import TaskSetError
+
+    if source not in SOURCES:
+        _fail(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    try:
+        taskset = _load_source(source, path, mode)
+    except (TaskSetError, ValueError, OSError, RuntimeError) as exc:
+        _fail(str(exc))
+    taskset.save(out)
+    console.print(f"wrote {len(taskset)} {taskset.mode} tasks ({taskset.name} v{taskset.version}) to {out}")
+
+
+@tasks_app.command("verify")
+def tasks_verify(taskset: str = typer.Argument(..., help="A task-set file.")) -> None:
+    """Re-run every gold answer in the sandbox; exit 1 if any no longer holds."""
+    loaded = _open_taskset(taskset)
+    report = loaded.verify()
+    for task_id, reason in report.failures:
+        err_console.print(f"[red]{task_id}[/]: {reason}", highlight=False)
+    console.print(f"{report.checked - len(report.failures)}/{report.checked} tasks verified")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@tasks_app.command("show")
+def tasks_show(
+    taskset: str = typer.Argument(..., help="A task-set file."),
+    limit: int = typer.Option(20, "--limit", help="Rows to show."),
+) -> None:
+    """Print a task set's manifest and its first tasks as a table."""
+    loaded = _open_taskset(taskset)
+    manifest = loaded.manifest()
+    console.print(
+        f"[bold]{loaded.name}[/] v{loaded.version}: {len(loaded)} {manifest['mode']} tasks, "
+        f"sha256 {manifest['sha256'][:16]}..., source {loaded.source or '-'}, "
+        f"licence {loaded.license or '-'}"
+    )
+    table = Table("id", "mode", "program", "input / pairs", "output")
+    for task in list(loaded)[:limit]:
+        first = task.program.strip().splitlines()[0] if task.program.strip() else ""
+        inputs = (
+            task.args
+            if task.mode != "induction"
+            else f"{len(task.visible)} visible, {len(task.hidden)} hidden"
+        )
+        table.add_row(task.id, task.mode, first[:50], inputs[:40], task.output[:40])
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------------------
+# azr bench: score a solver
+# ---------------------------------------------------------------------------------------
+@app.command()
+def bench(
+    taskset: str = typer.Argument(
+        ..., help="A task-set file, seed:MODE, or `compare` followed by two results."
+    ),
+    others: list[str] = typer.Argument(None, help="With `compare`: the two results.json files (or folders)."),
+    solver: str = typer.Option(
+        "hf:embedded", "--solver", help="python:module:function, hf:PATH|embedded, openai:MODEL, vllm:MODEL."
+    ),
+    n_samples: int = typer.Option(1, "-n", "--samples", help="Completions per task (pass@k needs n >= k)."),
+    temperature: float = typer.Option(0.0, "--temperature", help="Sampling temperature (0: greedy)."),
+    out: Path = typer.Option(Path("runs/bench"), "--out", help="Output folder (completions cache, results)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for sampling."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Prompts per solver call."),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens", help="Generation budget per completion."),
+    limit: int = typer.Option(0, "--limit", help="Only the first N tasks (0: all)."),
+    base_url: str = typer.Option(None, "--base-url", help="openai: the server's base URL."),
+    concurrency: int = typer.Option(8, "--concurrency", help="openai: requests in flight."),
+) -> None:
+    """Score a solver on a task set (or compare two results: `azr bench compare A B`)."""
+    from azr_env import bench as harness
+
+    if taskset == "compare":
+        if not others or len(others) != 2:
+            _fail("usage: azr bench compare A B (two results.json files or their folders)")
+        _print_compare(harness, *others)
+        return
+    if others:
+        _fail(f"unexpected arguments: {' '.join(others)}")
+    loaded = _open_taskset(taskset)
+    if limit > 0:
+        from azr_env.tasksets import TaskSet
+
+        loaded = TaskSet(
+            list(loaded)[:limit], loaded.name, loaded.version, source=loaded.source, license=loaded.license
+        )
+    try:
+        from azr_env.solvers import make_solver
+
+        solve = make_solver(
+            solver,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            base_url=base_url,
+            concurrency=concurrency,
+            seed=seed,
+        )
+    except Exception as exc:  # a bad spec, a missing extra, an unreachable model: say so plainly
+        _fail(f"cannot build solver {solver!r}: {exc}")
+    settings = {"temperature": temperature, "max_new_tokens": max_new_tokens, "limit": limit}
+    try:
+        results = harness.run_bench(
+            loaded,
+            solve,
+            out,
+            n_samples=n_samples,
+            batch_size=batch_size,
+            seed=seed,
+            solver_name=solver,
+            settings=settings,
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    console.print(harness.markdown_table(results), markup=False, highlight=False)
+    console.print(f"results in {out}/results.json, results.md, results.png")
+
+
+def _print_compare(harness, a: str, b: str) -> None:
+    def read(spec: str) -> dict:
+        path = Path(spec) / "results.json" if Path(spec).is_dir() else Path(spec)
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            _fail(f"cannot read results {path}: {exc}")
+            raise
+
+    diff = harness.compare(read(a), read(b))
+    table = Table("mode", "metric", "A", "B", "B - A")
+    for mode, metrics in diff["modes"].items():
+        for metric, v in metrics.items():
+            table.add_row(mode, metric, f"{v['a']:.3f}", f"{v['b']:.3f}", f"{v['delta']:+.3f}")
+    console.print(table)
+    if diff["tasks"]:
+        tasks = Table("task", "pass@1 A", "pass@1 B", "B - A")
+        for task_id, v in diff["tasks"].items():
+            tasks.add_row(task_id, f"{v['a']:.2f}", f"{v['b']:.2f}", f"{v['delta']:+.2f}")
+        console.print(tasks)
+    console.print(
+        f"{len(diff['tasks'])} tasks changed; only in A: {len(diff['only_in']['a'])}, "
+        f"only in B: {len(diff['only_in']['b'])}"
+    )
 
 
 def main() -> None:

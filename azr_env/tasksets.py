@@ -14,19 +14,35 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from ._io import atomic_write_text
 from .tasks import MODES, IOPair, Mode, Task
 
+if TYPE_CHECKING:
+    from .executor import Executor
+
 FORMAT_VERSION = 1
 
 
 class TaskSetError(ValueError):
     """A task-set file is malformed, tampered with, or does not fit what was asked."""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What :meth:`TaskSet.verify` found: how many tasks it checked, and which fail why."""
+
+    checked: int
+    failures: tuple[tuple[str, str], ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
 
 
 class TaskSet:
@@ -149,6 +165,37 @@ class TaskSet:
         return cls(tasks, manifest["name"], manifest["version"], source=manifest.get("source", ""),
                    license=manifest.get("license", ""),
                    extra={k: v for k, v in manifest.items() if k not in known})
+
+    def verify(self, executor: Executor | None = None) -> VerifyReport:
+        """Re-run every gold answer in the sandbox; report the tasks whose answers no longer hold.
+
+        Each task's program runs on every input it holds (one pair for deduction and
+        abduction, all visible and hidden pairs for induction), in one executor batch.
+        """
+        from .executor import Executor, Job
+        from .verify import matches_gold, task_atol
+
+        jobs, owners = [], []
+        for task in self:
+            for pair in task.pairs:
+                jobs.append(Job(task.program, pair.args))
+                owners.append((task, pair.output))
+        own = executor is None
+        ex = Executor() if own else executor
+        try:
+            results = ex.run_batch(jobs)  # type: ignore[union-attr]
+        finally:
+            if own:
+                ex.close()  # type: ignore[union-attr]
+        failures: dict[str, str] = {}
+        for (task, gold), result in zip(owners, results, strict=True):
+            if task.id in failures:
+                continue
+            if not result.ok:
+                failures[task.id] = f"{result.status}: {result.error}"
+            elif not (result.output == gold or matches_gold(result.value, gold, task_atol(task))):
+                failures[task.id] = f"gives {result.output[:120]}, the set says {gold[:120]}"
+        return VerifyReport(len(self), tuple(failures.items()))
 
     def filter(self, mode: Mode) -> TaskSet:
         """The tasks of one mode, as a new set."""
