@@ -344,6 +344,68 @@ def _print_compare(harness, a: str, b: str) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------
+# azr train: the reference agent
+# ---------------------------------------------------------------------------------------
+@app.command()
+def train(
+    config: Path = typer.Option(
+        None,
+        "--config",
+        help="A YAML config (agents/configs/*.yaml); default: "
+        "the embedded SmolLM2 on CPU, a few small steps.",
+    ),
+    steps: int = typer.Option(None, "--steps", help="Train until this many steps."),
+    out: Path = typer.Option(None, "--out", help="Output folder (checkpoints, TensorBoard, metrics)."),
+    resume: Path = typer.Option(None, "--resume", help="Continue the run in this output folder exactly."),
+) -> None:
+    """Train the reference agent with TRR++ self-play (AZR)."""
+    try:
+        from azr_agents import checkpoint
+        from azr_agents.config import TrainConfig
+        from azr_agents.train import train as run_training
+    except ImportError as exc:
+        _fail(f"training needs the train extra (pip install 'azr-env[train]'): {exc}")
+    overrides = {k: v for k, v in {"steps": steps, "out": str(out) if out else None}.items() if v is not None}
+    try:
+        if resume is not None:
+            found = checkpoint.latest(resume)
+            if found is None:
+                _fail(f"no complete checkpoint under {resume}")
+            base = json.loads((found / "config.json").read_text())
+            overrides.setdefault("out", str(resume))
+        elif config is not None:
+            base = TrainConfig.from_yaml(config).model_dump()
+        else:
+            base = {}
+        cfg = TrainConfig.model_validate({**base, **overrides})
+    except (OSError, ValueError) as exc:
+        _fail(f"bad config: {exc}")
+    console.print(
+        f"training {cfg.model} for {cfg.steps} steps, batch {cfg.batch_size} per (mode, role), out {cfg.out}"
+    )
+    history = run_training(cfg, resume=str(resume) if resume else None)
+    table = Table("step", "propose reward", "valid", "solve reward", "solve rate", "loss", "seconds")
+    for r in history:
+        table.add_row(
+            str(r["step"]),
+            f"{_mode_mean(r, 'propose', 'reward'):+.2f}",
+            f"{_mode_mean(r, 'propose', 'valid_rate'):.0%}",
+            f"{_mode_mean(r, 'solve', 'reward'):+.2f}",
+            f"{_mode_mean(r, 'solve', 'solve_rate'):.0%}",
+            f"{r['train/loss']:+.4f}",
+            f"{r['seconds']:.0f}",
+        )
+    console.print(table)
+    console.print(
+        f"reward curves: {Path(cfg.out) / 'rewards.png'}; TensorBoard: {Path(cfg.out) / 'tensorboard'}"
+    )
+
+
+def _mode_mean(record: dict, role: str, key: str) -> float:
+    return sum(record[f"{role}/{m}/{key}"] for m in ("deduction", "abduction", "induction")) / 3
+
+
 def main() -> None:
     app()
 

