@@ -106,6 +106,11 @@ class Trainer:
         }
         self.solvers = {m: gym.make_vec(f"AZR-{TITLE[m]}-v0", tasks=self.buffers[m], **common) for m in MODES}
         self.writer = self._writer()
+        self.wandb = None
+        if cfg.wandb:
+            import wandb  # optional: pip install wandb
+
+            self.wandb = wandb.init(project="azr-env", config=cfg.model_dump(), dir=str(self.out))
         self.metrics_path = self.out / "metrics.jsonl"
 
     # ------------------------------------------------------------------ set-up helpers
@@ -230,6 +235,10 @@ class Trainer:
             train_stats = self.update(rollouts)  # 4. TRR++
             times["update"] = time.perf_counter() - t0
             self.step += 1
+            if self.cfg.eval_every and self.step % self.cfg.eval_every == 0:
+                t0 = time.perf_counter()
+                train_stats.update(self.evaluate())
+                times["eval"] = time.perf_counter() - t0
             record = self._log(rollouts, train_stats, times, time.perf_counter() - started)
             history.append(record)
             if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
@@ -244,6 +253,32 @@ class Trainer:
                 )
         return history
 
+    def evaluate(self) -> dict[str, float]:
+        """Periodic evaluation on frozen task sets, through the benchmark harness."""
+        from azr_env import bench
+        from azr_env.tasksets import TaskSet, seed_tasks
+
+        def solve(prompts: list[str]) -> list[str]:
+            return [s.text for s in self.policy.generate(prompts, self._next_seed())]
+
+        found: dict[str, float] = {}
+        for spec in self.cfg.eval_tasksets:
+            full = seed_tasks(spec.split(":", 1)[1]) if spec.startswith("seed:") else TaskSet.load(spec)
+            tasks = TaskSet(list(full)[: self.cfg.eval_limit], full.name, full.version)
+            where = self.out / "eval" / f"step-{self.step:06d}" / tasks.name
+            results = bench.run_bench(
+                tasks,
+                solve,
+                where,
+                executor=self.executor,
+                progress=False,
+                solver_name="policy",
+                seed=self.cfg.seed + self.step,
+            )
+            for mode, metrics in results["modes"].items():
+                found[f"eval/{tasks.name}/{mode}/accuracy"] = metrics["accuracy"]
+        return found
+
     def _log(
         self, rollouts: list[Rollout], train_stats: dict[str, float], times: dict[str, float], seconds: float
     ) -> dict[str, Any]:
@@ -251,7 +286,7 @@ class Trainer:
         for r in rollouts:
             for key, value in r.stats.items():
                 record[f"{r.role}/{r.mode}/{key}"] = value
-        record.update({f"train/{k}": v for k, v in train_stats.items()})
+        record.update({(k if k.startswith("eval/") else f"train/{k}"): v for k, v in train_stats.items()})
         record.update({f"time/{k}": v for k, v in times.items()})
         record.update({f"buffer/{m}": len(self.buffers[m]) for m in MODES})
         if self.writer is not None:
@@ -259,6 +294,8 @@ class Trainer:
                 if key != "step":
                     self.writer.add_scalar(key, value, self.step)
             self.writer.flush()
+        if self.wandb is not None:
+            self.wandb.log(record, step=self.step)
         with self.metrics_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
         return record
@@ -268,6 +305,8 @@ class Trainer:
             vec.close()
         if self.writer is not None:
             self.writer.close()
+        if self.wandb is not None:
+            self.wandb.finish()
         self.executor.close()
 
 

@@ -269,6 +269,7 @@ def bench(
     limit: int = typer.Option(0, "--limit", help="Only the first N tasks (0: all)."),
     base_url: str = typer.Option(None, "--base-url", help="openai: the server's base URL."),
     concurrency: int = typer.Option(8, "--concurrency", help="openai: requests in flight."),
+    format_rule: str = typer.Option("strict", "--format-rule", help="strict (AZR's R1 tags) or lenient."),
 ) -> None:
     """Score a solver on a task set (or compare two results: `azr bench compare A B`)."""
     from azr_env import bench as harness
@@ -300,6 +301,8 @@ def bench(
         )
     except Exception as exc:  # a bad spec, a missing extra, an unreachable model: say so plainly
         _fail(f"cannot build solver {solver!r}: {exc}")
+    if format_rule not in ("strict", "lenient"):
+        _fail(f"--format-rule must be strict or lenient, got {format_rule!r}")
     settings = {"temperature": temperature, "max_new_tokens": max_new_tokens, "limit": limit}
     try:
         results = harness.run_bench(
@@ -311,6 +314,7 @@ def bench(
             seed=seed,
             solver_name=solver,
             settings=settings,
+            format_rule=format_rule,
         )
     except ValueError as exc:
         _fail(str(exc))

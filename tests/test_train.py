@@ -16,9 +16,21 @@ pytestmark = pytest.mark.skipif(
 def tiny(tmp_path, name: str, **overrides):
     from azr_agents.config import TrainConfig
 
-    base = dict(random_init=True, random_hidden_size=32, random_layers=1, steps=2, batch_size=2, n_samples=2,
-                n_inputs=4, k_references=2, max_new_tokens=12, lr=1e-3, executor_timeout_s=2.0,
-                out=str(tmp_path / name), seed=3)
+    base = dict(
+        random_init=True,
+        random_hidden_size=32,
+        random_layers=1,
+        steps=2,
+        batch_size=2,
+        n_samples=2,
+        n_inputs=4,
+        k_references=2,
+        max_new_tokens=12,
+        lr=1e-3,
+        executor_timeout_s=2.0,
+        out=str(tmp_path / name),
+        seed=3,
+    )
     base.update(overrides)
     return TrainConfig(**base)
 
@@ -50,6 +62,16 @@ def test_two_steps_end_to_end(tmp_path) -> None:
     assert len(rows) == 2 and (out / "rewards.png").read_bytes()[:4] == b"\x89PNG"
     assert any((out / "tensorboard").iterdir())
     assert (out / "checkpoints" / "latest").read_text().strip() == "step-000002"
+
+
+def test_periodic_evaluation_through_the_harness(tmp_path) -> None:
+    from azr_agents.train import train
+
+    cfg = tiny(tmp_path, "eval", steps=1, eval_every=1, eval_tasksets=["seed:deduction"], eval_limit=3)
+    history = train(cfg)
+    assert 0.0 <= history[0]["eval/azr-seed-deduction/deduction/accuracy"] <= 1.0
+    results = tmp_path / "eval" / "eval" / "step-000001" / "azr-seed-deduction" / "results.json"
+    assert json.loads(results.read_text())["modes"]["deduction"]["n_tasks"] == 3
 
 
 def test_same_config_and_seed_give_the_same_run(tmp_path) -> None:
