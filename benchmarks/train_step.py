@@ -156,7 +156,8 @@ def main() -> None:
     )
     print(
         f"  rollout {numbers['rollout_tokens_per_s']:.1f} tokens/s, "
-        f"update {numbers['update_tokens_per_s']:.1f} tokens/s ({numbers['trained_tokens']:.0f} trained response tokens)"
+        f"update {numbers['update_tokens_per_s']:.1f} tokens/s "
+        f"({numbers['trained_tokens']:.0f} trained response tokens)"
     )
     if args.trl:
         ours, tasks = ours_solver_only(args, args.generations)
