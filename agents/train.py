@@ -19,7 +19,6 @@ tasks, rewards and weights on CPU.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 
 import azr_env  # noqa: F401  (registers the envs)
+from azr_env._io import save_figure
 from azr_env.buffers import TaskBuffer
 from azr_env.executor import Executor
 from azr_env.tasksets import TaskSet
@@ -331,10 +331,7 @@ def plot_rewards(metrics_path: Path, png: Path) -> None:
         ax.set_xlabel("step")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = png.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, png)
+    save_figure(fig, png)
 
 
 def train(cfg: TrainConfig, resume: str | None = None) -> list[dict[str, Any]]:

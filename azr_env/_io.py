@@ -43,3 +43,14 @@ def _umask() -> int:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_figure(fig, path: str | os.PathLike[str], dpi: int = 100) -> None:
+    """Save a matplotlib figure atomically (a temp file beside it, then a rename) and close it."""
+    import matplotlib.pyplot as plt
+
+    target = Path(path)
+    tmp = target.with_name(f".{target.stem}.tmp{target.suffix}")
+    fig.savefig(tmp, dpi=dpi)
+    plt.close(fig)
+    os.replace(tmp, target)

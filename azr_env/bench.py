@@ -25,7 +25,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from ._io import atomic_write_text
+from ._io import atomic_write_text, save_figure
 from .executor import Executor
 from .prompts import solver_prompt
 from .tasks import Task
@@ -303,10 +303,7 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     ax.set_title(f"{results['taskset']}: {results.get('solver', '')}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
