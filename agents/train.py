@@ -215,7 +215,45 @@ class Trainer:
         return totals
 
     # ------------------------------------------------------------------ the loop
+    def seed_buffers(self) -> None:
+        """SEEDING (before step 1): grow the buffers from the identity program, as AZR does.
+
+        Each round, every mode's proposer writes B proposals; valid ones join the buffers.
+        No solver is asked and nothing is trained.
+        """
+        for round_ in range(self.cfg.seed_rounds):
+            for mode in MODES:
+                vec = gym.make_vec(
+                    f"AZR-Propose-{TITLE[mode]}-v0",
+                    num_envs=self.cfg.batch_size,
+                    vectorization_mode="vector_entry_point",
+                    executor=self.executor,
+                    buffer=self.buffers[mode],
+                    solver=None,
+                    k_references=self.cfg.k_references,
+                    n_inputs=self.cfg.n_inputs,
+                )
+                prompts, _ = vec.reset(seed=self.cfg.seed * 7_919 + round_ * 31 + MODES.index(mode))
+                self._calls = round_ * 3 + MODES.index(mode)
+                vec.step([s.text for s in self.policy.generate(list(prompts), self._next_seed())])
+                vec.close()
+
     def run(self) -> list[dict[str, Any]]:
+        from rich.progress import Progress
+
+        history = []
+        if self.step == 0 and self.cfg.seed_rounds:
+            self.seed_buffers()
+        progress = Progress(transient=False)
+        bar = progress.add_task("self-play", total=self.cfg.steps, completed=self.step)
+        progress.start()
+        try:
+            history = self._loop(progress, bar)
+        finally:
+            progress.stop()
+        return history
+
+    def _loop(self, progress, bar) -> list[dict[str, Any]]:
         history = []
         while self.step < self.cfg.steps:
             started = time.perf_counter()
@@ -241,6 +279,11 @@ class Trainer:
                 times["eval"] = time.perf_counter() - t0
             record = self._log(rollouts, train_stats, times, time.perf_counter() - started)
             history.append(record)
+            solve = np.mean([record[f"solve/{m}/reward"] for m in MODES])
+            propose = np.mean([record[f"propose/{m}/reward"] for m in MODES])
+            progress.update(
+                bar, completed=self.step, description=f"self-play: propose {propose:+.2f}, solve {solve:+.2f}"
+            )
             if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
                 checkpoint.save(
                     self.out,

@@ -161,8 +161,6 @@ def _load_source(source: str, path: str | None, mode: str):
     from azr_env import tasksets
 
     if source == "cruxeval":
-        if path is None:
-            _fail("cruxeval needs the path of cruxeval.jsonl")
         return tasksets.load_cruxeval(path, mode)  # type: ignore[arg-type]
     if source == "seed":
         return tasksets.seed_tasks(mode)  # type: ignore[arg-type]

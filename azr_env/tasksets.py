@@ -217,14 +217,19 @@ def _parse_manifest(path: Path, head: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # Loaders
 # ---------------------------------------------------------------------------------------
-def load_cruxeval(path: str | os.PathLike[str], mode: Mode = "deduction") -> TaskSet:
+def load_cruxeval(path: str | os.PathLike[str] | None = None, mode: Mode = "deduction") -> TaskSet:
     """CRUXEval as deduction (CRUXEval-O) or abduction (CRUXEval-I) tasks, ids kept.
 
     ``path`` is the ``cruxeval.jsonl`` of facebookresearch/cruxeval (800 rows with
-    ``code``, ``input``, ``output``, ``id``).
+    ``code``, ``input``, ``output``, ``id``).  Without a path, the official file is
+    downloaded (sha256 pinned) and cached, when there is a network.
     """
     if mode not in ("deduction", "abduction"):
         raise ValueError(f"CRUXEval has deduction and abduction tasks, not {mode!r}")
+    if path is None:
+        from .downloads import fetch_source
+
+        path = fetch_source("cruxeval")
     path = Path(path)
     tasks = []
     try:

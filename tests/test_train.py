@@ -74,6 +74,16 @@ def test_periodic_evaluation_through_the_harness(tmp_path) -> None:
     assert json.loads(results.read_text())["modes"]["deduction"]["n_tasks"] == 3
 
 
+def test_seeding_phase_and_lora(tmp_path) -> None:
+    pytest.importorskip("peft")
+    from azr_agents.train import train
+
+    history = train(tiny(tmp_path, "lora", steps=1, lora=True, lora_r=4, lora_alpha=8, seed_rounds=1))
+    assert [r["step"] for r in history] == [1]
+    saved = weights(tmp_path / "lora")
+    assert any("lora_" in key for key in saved)  # the adapter's weights are in the checkpoint
+
+
 def test_same_config_and_seed_give_the_same_run(tmp_path) -> None:
     import torch
     from azr_agents.train import train
