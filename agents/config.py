@@ -84,6 +84,11 @@ class TrainConfig(BaseModel):
     entropy_coef: float = Field(0.001, description="Entropy bonus coefficient.")
     clip_grad: float = Field(1.0, description="Gradient-norm clip.")
     kl_coef: float = Field(0.0, description="KL penalty to the initial policy (off in AZR).")
+    update_micro_batch: int = Field(
+        4,
+        description="Sequences per forward/backward pass in the update "
+        "(gradients accumulate; memory grows with it).",
+    )
 
     # -- bookkeeping
     seed: int = Field(0, description="One seed for every random choice: references, sampling, batching.")

@@ -130,14 +130,35 @@ class Policy:
         return solve
 
     # ------------------------------------------------------------------ training
-    def response_logprobs(self, sample: Sample) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-probabilities and entropies of a sample's response tokens (with gradients)."""
+    def response_logprobs(
+        self, samples: list[Sample], model: torch.nn.Module | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Log-probabilities and entropies of the response tokens of a micro-batch (with gradients).
+
+        Sequences (prompt + response) are left-padded to one length, so every response ends at
+        the last position and only the last ``max response + 1`` logits are computed.  The
+        outputs are ``[b, m]`` with each row's response right-aligned, and the mask that says
+        which entries are response tokens.
+        """
         from .trrpp import token_logprobs_and_entropy
 
-        ids = torch.tensor([sample.prompt_ids + sample.response_ids], device=self.device)
-        n = len(sample.response_ids)
-        logits = self.model(input_ids=ids, logits_to_keep=n + 1).logits[:, :-1]
-        return token_logprobs_and_entropy(logits, ids[:, -n:])
+        pad = self.tokenizer.pad_token_id
+        lengths = [len(s.prompt_ids) + len(s.response_ids) for s in samples]
+        width, m = max(lengths), max(len(s.response_ids) for s in samples)
+        ids = torch.full((len(samples), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(samples), width), dtype=torch.long)
+        mask = torch.zeros((len(samples), m))
+        for i, (s, length) in enumerate(zip(samples, lengths, strict=True)):
+            ids[i, width - length :] = torch.tensor(s.prompt_ids + s.response_ids)
+            attention[i, width - length :] = 1
+            mask[i, m - len(s.response_ids) :] = 1.0
+        ids, attention = ids.to(self.device), attention.to(self.device)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        logits = (model or self.model)(
+            input_ids=ids, attention_mask=attention, position_ids=positions, logits_to_keep=m + 1
+        ).logits[:, :-1]
+        logprobs, entropy = token_logprobs_and_entropy(logits, ids[:, -m:])
+        return logprobs, entropy, mask.to(self.device)
 
     def train_mode(self) -> contextlib.AbstractContextManager:
         self.model.train()

@@ -78,6 +78,11 @@ class Trainer:
         params = [p for p in self.policy.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.step = 0
+        self.reference = None  # the initial policy, for the optional KL penalty
+        if cfg.kl_coef > 0:
+            import copy
+
+            self.reference = copy.deepcopy(self.policy.model).eval().requires_grad_(False)
         self.buffers = self._initial_buffers()
         if resume:
             found = checkpoint.latest(Path(resume))
@@ -189,20 +194,31 @@ class Trainer:
         n_tokens = float(mask.sum())
         self.policy.train_mode()
         self.optimizer.zero_grad(set_to_none=True)
-        totals = {"loss": 0.0, "pg_loss": 0.0, "entropy": 0.0}
-        for i, sample in enumerate(samples):  # one sequence at a time: logits stay small on CPU
-            n = len(sample.response_ids)
-            logprobs, entropy = self.policy.response_logprobs(sample)
-            device = logprobs.device
-            row_mask = mask[i : i + 1, :n].to(device)
+        totals = {"loss": 0.0, "pg_loss": 0.0, "entropy": 0.0, "kl": 0.0}
+        size = self.cfg.update_micro_batch  # micro-batches bound the logits' memory on CPU
+        for start in range(0, len(samples), size):
+            rows = range(start, min(start + size, len(samples)))
+            batch = [samples[i] for i in rows]
+            logprobs, entropy, row_mask = self.policy.response_logprobs(batch)
+            m = row_mask.shape[1]
+            right = torch.zeros_like(row_mask)  # advantages right-aligned, like the logits
+            for j, i in enumerate(rows):
+                n = len(samples[i].response_ids)
+                right[j, m - n :] = advantages[i, :n].to(right.device)
+            ref = None
+            if self.reference is not None:
+                with torch.no_grad():
+                    ref = self.policy.response_logprobs(batch, self.reference)[0]
             loss, stats = trrpp_loss(
                 logprobs,
-                advantages[i : i + 1, :n].to(device),
+                right,
                 row_mask,
                 entropy,
                 entropy_coef=self.cfg.entropy_coef,
+                ref_logprobs=ref,
+                kl_coef=self.cfg.kl_coef,
             )
-            share = n / n_tokens  # token-mean over the whole batch, accumulated sequence by sequence
+            share = float(row_mask.sum()) / n_tokens  # token-mean over the whole batch
             (loss * share).backward()
             for key in totals:
                 totals[key] += getattr(stats, key) * share

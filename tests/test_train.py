@@ -84,6 +84,15 @@ def test_seeding_phase_and_lora(tmp_path) -> None:
     assert any("lora_" in key for key in saved)  # the adapter's weights are in the checkpoint
 
 
+def test_kl_option_trains_against_the_initial_policy(tmp_path) -> None:
+    from azr_agents.train import train
+
+    (record,) = train(tiny(tmp_path, "kl", steps=1, kl_coef=0.1, lr=1e-2))
+    assert record["train/kl"] == 0.0  # one on-policy step: the policy still equals the reference
+    (record,) = train(tiny(tmp_path, "kl", steps=2, kl_coef=0.1, lr=1e-2), resume=str(tmp_path / "kl"))
+    assert record["train/kl"] > 0.0  # after an update the policy has moved away from it
+
+
 def test_same_config_and_seed_give_the_same_run(tmp_path) -> None:
     import torch
     from azr_agents.train import train
