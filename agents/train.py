@@ -195,9 +195,12 @@ class Trainer:
         self.policy.train_mode()
         self.optimizer.zero_grad(set_to_none=True)
         totals = {"loss": 0.0, "pg_loss": 0.0, "entropy": 0.0, "kl": 0.0}
-        size = self.cfg.update_micro_batch  # micro-batches bound the logits' memory on CPU
-        for start in range(0, len(samples), size):
-            rows = range(start, min(start + size, len(samples)))
+        size = self.cfg.update_micro_batch
+        order = sorted(
+            range(len(samples)), key=lambda i: len(samples[i].prompt_ids) + len(samples[i].response_ids)
+        )
+        for start in range(0, len(samples), size):  # similar lengths together: little padding
+            rows = order[start : start + size]
             batch = [samples[i] for i in rows]
             logprobs, entropy, row_mask = self.policy.response_logprobs(batch)
             m = row_mask.shape[1]

@@ -151,3 +151,17 @@ def test_config_fields_all_have_help_and_yaml_loads(tmp_path) -> None:
     path.write_text("stepz: 7\n")
     with pytest.raises(ValueError):
         TrainConfig.from_yaml(path)
+
+
+def test_micro_batched_logprobs_equal_one_sequence_at_a_time(tmp_path) -> None:
+    import torch
+    from azr_agents.policy import Policy, Sample
+
+    policy = Policy(tiny(tmp_path, "p"))
+    samples = [Sample([1, 2, 3, 4, 5], [6, 7], ""), Sample([9, 8], [7, 6, 5, 4], ""), Sample([3], [2], "")]
+    together, _, mask = policy.response_logprobs(samples)
+    for i, sample in enumerate(samples):
+        alone, _, _ = policy.response_logprobs([sample])
+        n = len(sample.response_ids)
+        torch.testing.assert_close(together[i, -n:], alone[0], rtol=1e-4, atol=1e-5)
+        assert mask[i].sum() == n and mask[i, -n:].all()
