@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from azr_env.solvers import embedded_model_path
+from azr_env.solvers import load_tokenizer
 
 from .config import TrainConfig
 
@@ -32,19 +32,11 @@ class Policy:
     """A transformers model and tokenizer, as the agent uses them."""
 
     def __init__(self, cfg: TrainConfig) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+        from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
-        kwargs: dict[str, Any] = {}
-        source = cfg.model
-        if cfg.model == "embedded":
-            folder, gguf = embedded_model_path()
-            source, kwargs["gguf_file"] = str(folder), gguf
-        self.tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.tokenizer.padding_side = "left"
+        self.tokenizer, source, kwargs = load_tokenizer(cfg.model)
         dtype = torch.float32
         if cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and self.device.type == "cuda"):
             dtype = torch.bfloat16

@@ -112,6 +112,7 @@ def _demo_envs(executor) -> None:
     import gymnasium as gym
 
     import azr_env  # noqa: F401  (registers the ids)
+    from azr_env.tasks import gold_answer
 
     tag = {"deduction": "output", "abduction": "input", "induction": "python"}
     table = Table("env", "episodes", "mean reward", "solve rate", "example status")
@@ -123,10 +124,7 @@ def _demo_envs(executor) -> None:
             actions = []
             for i, env in enumerate(vec.unwrapped.envs):
                 task = env.task
-                gold = {"deduction": task.output, "abduction": task.args, "induction": task.program}[
-                    task.mode
-                ]
-                answer = gold if (i + step) % 2 == 0 else "0"
+                answer = gold_answer(task) if (i + step) % 2 == 0 else "0"
                 actions.append(f"Let me trace it.</think><answer>```{tag[task.mode]}\n{answer}\n```</answer>")
             _, reward, _, _, infos = vec.step(actions)
             rewards.extend(reward.tolist())

@@ -15,13 +15,8 @@ from typing import Any
 
 from ._io import atomic_write_text
 from .prompts import chat_messages, solver_prompt
-from .tasks import Task
+from .tasks import gold_answer
 from .tasksets import TaskSet
-
-
-def gold_answer(task: Task) -> str:
-    """What a solver should give: the output (deduction), the input (abduction), the program."""
-    return {"deduction": task.output, "abduction": task.args, "induction": task.program}[task.mode]
 
 
 def task_records(taskset: TaskSet, prompt_format: str = "r1") -> list[dict[str, Any]]:

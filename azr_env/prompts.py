@@ -130,6 +130,15 @@ def task_body(task: Task) -> str:
     return INDUCTION_PROMPT.format(pairs=pairs, message=task.message)
 
 
+def wrap_prompt(body: str, prompt_format: str) -> str:
+    """A task text as an observation: inside the R1 raw template, or alone (the chat user message)."""
+    if prompt_format == "r1":
+        return R1_TEMPLATE.format(prompt=body)
+    if prompt_format == "chat":
+        return body.strip()
+    raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+
+
 _PROMPTS: dict[tuple[str, str, str], str] = {}  # (id, content hash, format) -> prompt
 
 
@@ -139,13 +148,7 @@ def solver_prompt(task: Task, prompt_format: PromptFormat = "r1") -> str:
     prompt = _PROMPTS.get(key)
     if prompt is not None and task.metadata.content_hash:
         return prompt
-    body = task_body(task)
-    if prompt_format == "r1":
-        prompt = R1_TEMPLATE.format(prompt=body)
-    elif prompt_format == "chat":
-        prompt = body.strip()
-    else:
-        raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+    prompt = wrap_prompt(task_body(task), prompt_format)
     if len(_PROMPTS) >= 100_000:  # a bounded cache: tasks recur, prompts never change
         _PROMPTS.clear()
     _PROMPTS[key] = prompt
@@ -325,9 +328,4 @@ def proposer_body(mode: str, references: list[Task], banned: tuple[str, ...] = B
 def proposer_prompt(mode: str, references: list[Task], prompt_format: PromptFormat = "r1",
                     banned: tuple[str, ...] = BANNED_IMPORTS, n_inputs: int = 10) -> str:
     """The observation text for a proposer, in the same two forms as :func:`solver_prompt`."""
-    body = proposer_body(mode, references, banned, n_inputs)
-    if prompt_format == "r1":
-        return R1_TEMPLATE.format(prompt=body)
-    if prompt_format == "chat":
-        return body.strip()
-    raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
+    return wrap_prompt(proposer_body(mode, references, banned, n_inputs), prompt_format)

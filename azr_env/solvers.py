@@ -65,6 +65,24 @@ def embedded_model_path() -> tuple[Path, str]:
     return ggufs[0].parent, ggufs[0].name
 
 
+def load_tokenizer(model: str) -> tuple[Any, str, dict[str, Any]]:
+    """The tokenizer of ``model`` ("embedded" or a folder / hub name), set up for batched
+    generation (left padding, a pad token), and the ``from_pretrained`` source and arguments
+    that load the model itself."""
+    from transformers import AutoTokenizer
+
+    kwargs: dict[str, Any] = {}
+    source = model
+    if model == "embedded":
+        folder, gguf = embedded_model_path()
+        source, kwargs["gguf_file"] = str(folder), gguf
+    tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, source, kwargs
+
+
 class TransformersSolver:
     """A local causal LM as a batched solver (transformers ``generate``).
 
@@ -83,18 +101,9 @@ class TransformersSolver:
                  chat: bool = True, batch_size: int = 8, seed: int | None = 0,
                  device: str | None = None) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
-        kwargs: dict[str, Any] = {}
-        if model == "embedded":
-            folder, gguf = embedded_model_path()
-            source, kwargs["gguf_file"] = str(folder), gguf
-        else:
-            source = model
-        self.tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer, source, kwargs = load_tokenizer(model)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = AutoModelForCausalLM.from_pretrained(source, **kwargs).to(self.device).eval()
         self.temperature = temperature

@@ -105,6 +105,11 @@ class Task(BaseModel):
         return (IOPair(args=self.args, output=self.output),)
 
 
+def gold_answer(task: Task) -> str:
+    """What a solver should give: the output (deduction), the input (abduction), the program."""
+    return {"deduction": task.output, "abduction": task.args, "induction": task.program}[task.mode]
+
+
 def _digest(fields: dict[str, Any]) -> str:
     payload = {
         "mode": fields["mode"],

@@ -18,14 +18,14 @@ import gymnasium as gym
 
 import azr_env  # noqa: F401
 from azr_env.executor import Executor
+from azr_env.tasks import gold_answer
 
 TAG = {"deduction": "output", "abduction": "input", "induction": "python"}
 ENV_ID = {"deduction": "AZR-Deduction-v0", "abduction": "AZR-Abduction-v0", "induction": "AZR-Induction-v0"}
 
 
 def action_for(task) -> str:
-    gold = {"deduction": task.output, "abduction": task.args, "induction": task.program}[task.mode]
-    return f"traced</think><answer>```{TAG[task.mode]}\n{gold}\n```</answer>"
+    return f"traced</think><answer>```{TAG[task.mode]}\n{gold_answer(task)}\n```</answer>"
 
 
 def run_single(mode: str, steps: int, executor: Executor) -> float:

@@ -14,7 +14,7 @@ from gymnasium.utils.env_checker import check_env
 
 import azr_env  # noqa: F401  (registers the ids)
 from azr_env.envs import UnicodeText
-from azr_env.tasks import IOPair, Task
+from azr_env.tasks import IOPair, Task, gold_answer
 from azr_env.tasksets import TaskSet, load_cruxeval
 
 from .conftest import data_file
@@ -27,8 +27,7 @@ def answer(mode: str, text: str, think: str = "I traced the program.") -> str:
     return f"{think}</think>\n<answer>\n```{TAG[mode]}\n{text}\n```\n</answer>"
 
 
-def gold(task: Task) -> str:
-    return {"deduction": task.output, "abduction": task.args, "induction": task.program}[task.mode]
+gold = gold_answer
 
 
 @pytest.fixture(scope="module")

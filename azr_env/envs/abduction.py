@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..tasks import Task
 from .solver import SolverEnv
 
 
@@ -51,6 +50,3 @@ class AbductionEnv(SolverEnv):
     """
 
     mode = "abduction"
-
-    def expected(self, task: Task) -> str:
-        return task.args

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..tasks import Task
 from .solver import SolverEnv
 
 
@@ -52,6 +51,3 @@ class InductionEnv(SolverEnv):
     """
 
     mode = "induction"
-
-    def expected(self, task: Task) -> str:
-        return task.program

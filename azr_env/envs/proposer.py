@@ -40,7 +40,7 @@ from ..proposer_rewards import IntrinsicRewardConfig, intrinsic_rewards, type_si
 from ..tasks import IOPair, Mode, Task
 from ..verify import Verifier, gold_value
 from .solver import MAX_TEXT, UnicodeText, default_executor
-from .vector import batch_infos
+from .vector import reset_envs, same_step_infos
 
 Solver = Callable[[list[str]], list[str]]
 ADD_POLICIES = ("all", "learnable", "none")
@@ -401,12 +401,7 @@ class ProposerVectorEnv(VectorEnv):
         self.render_mode = None
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
-        seeds = [None if seed is None else seed + i for i in range(self.num_envs)] \
-            if seed is None or isinstance(seed, int) else list(seed)
-        if len(seeds) != self.num_envs:
-            raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
-        pairs = [env.reset(seed=s, options=options) for env, s in zip(self.envs, seeds, strict=True)]
-        return tuple(p[0] for p in pairs), batch_infos([p[1] for p in pairs])
+        return reset_envs(self.envs, seed, options)
 
     def step(self, actions: Any):
         actions = list(actions)
@@ -419,10 +414,7 @@ class ProposerVectorEnv(VectorEnv):
             obs, info = env.reset()
             observations.append(obs)
             infos.append(info)
-        batched = batch_infos(infos)
-        everyone = np.ones(self.num_envs, dtype=np.bool_)
-        batched.update(final_obs=np.array(answered, dtype=object), _final_obs=everyone,
-                       final_info=batch_infos([info for _, info in scored]), _final_info=everyone.copy())
+        batched = same_step_infos(infos, answered, [info for _, info in scored])
         rewards = np.array([reward for reward, _ in scored], dtype=np.float64)
         return (tuple(observations), rewards, np.ones(self.num_envs, dtype=np.bool_),
                 np.zeros(self.num_envs, dtype=np.bool_), batched)

@@ -20,7 +20,7 @@ from gymnasium.error import ResetNeeded
 from ..executor import Executor
 from ..parsing import FORMAT_RULES, Parsed, extract_answer
 from ..prompts import PROMPT_FORMATS, chat_messages, solver_prompt
-from ..tasks import Mode, Task
+from ..tasks import Mode, Task, gold_answer
 from ..tasksets import TaskSet, seed_tasks
 from ..verify import Verdict, Verifier
 
@@ -222,7 +222,7 @@ class SolverEnv(gym.Env[str, str]):
 
     def expected(self, task: Task) -> str:
         """The gold answer, shown only after the step."""
-        return task.output
+        return gold_answer(task)
 
     def _reset_info(self) -> dict[str, Any]:
         assert self.task is not None

@@ -51,6 +51,30 @@ def batch_infos(infos: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def reset_envs(envs: list[Any], seed: int | list[int | None] | None,
+               options: dict[str, Any] | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Reset every sub-env: an int seed gives sub-env i the seed ``seed + i``, as Gymnasium does."""
+    if seed is None or isinstance(seed, int):
+        seeds = [None if seed is None else seed + i for i in range(len(envs))]
+    else:
+        seeds = list(seed)
+        if len(seeds) != len(envs):
+            raise ValueError(f"got {len(seeds)} seeds for {len(envs)} envs")
+    pairs = [env.reset(seed=s, options=options) for env, s in zip(envs, seeds, strict=True)]
+    return tuple(p[0] for p in pairs), batch_infos([p[1] for p in pairs])
+
+
+def same_step_infos(infos: list[dict[str, Any]], final_obs: list[str],
+                    final_infos: list[dict[str, Any]]) -> dict[str, Any]:
+    """The infos of a SAME_STEP autoreset: the new episodes' infos, plus every finished
+    episode's last observation and info under ``final_obs`` / ``final_info``."""
+    batched = batch_infos(infos)
+    everyone = np.ones(len(infos), dtype=np.bool_)
+    batched.update(final_obs=np.array(final_obs, dtype=object), _final_obs=everyone,
+                   final_info=batch_infos(final_infos), _final_info=everyone.copy())
+    return batched
+
+
 class SolverVectorEnv(VectorEnv):
     """N copies of one solver env sharing tasks and executor; one verification per step."""
 
@@ -76,18 +100,7 @@ class SolverVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[tuple[str, ...], dict[str, Any]]:
-        if seed is None or isinstance(seed, int):
-            seeds = [None if seed is None else seed + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} envs")
-        observations, infos = [], []
-        for env, env_seed in zip(self.envs, seeds, strict=True):
-            obs, info = env.reset(seed=env_seed, options=options)
-            observations.append(obs)
-            infos.append(info)
-        return tuple(observations), batch_infos(infos)
+        return reset_envs(self.envs, seed, options)
 
     def step(self, actions: Any) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray, dict]:
         actions = list(actions)
@@ -111,10 +124,7 @@ class SolverVectorEnv(VectorEnv):
             final_obs.append(answered)
             final_infos.append(final_info)
             infos.append(info)
-        batched = batch_infos(infos)
-        everyone = np.ones(self.num_envs, dtype=np.bool_)
-        batched.update(final_obs=np.array(final_obs, dtype=object), _final_obs=everyone,
-                       final_info=batch_infos(final_infos), _final_info=everyone.copy())
+        batched = same_step_infos(infos, final_obs, final_infos)
         terminations = np.ones(self.num_envs, dtype=np.bool_)
         truncations = np.zeros(self.num_envs, dtype=np.bool_)
         return tuple(observations), rewards, terminations, truncations, batched
