@@ -17,6 +17,7 @@ run: $(STAMP)  ## the main job on embedded defaults: a short self-play training 
 	$(BIN)/azr demo
 	$(BIN)/python benchmarks/executor.py --quick
 	$(BIN)/python examples/selfplay_loop.py --steps 3
+	rm -rf runs/train  # make run's own output: each run starts afresh (azr train will not overwrite a run)
 	$(BIN)/azr train --out runs/train
 
 test: $(STAMP)  ## the whole suite, in parallel

@@ -60,6 +60,11 @@ class TrainConfig(BaseModel):
         "(never greedy: greedy learnability samples make the estimate 0 or 1).",
     )
     max_new_tokens: int = Field(96, description="Generation budget per response (AZR: 8096).")
+    format_rule: Literal["strict", "lenient", "fenced"] = Field(
+        "strict",
+        description="Answer format the envs reward: strict (AZR's <think>/<answer>), fenced (the answer in "
+        "its ```output/```input/```python block, no tags needed) or lenient (anything).",
+    )
     extreme_reward: float = Field(
         0.0, description="Proposer reward at solve rate 0 or 1: 0 (paper) or -0.5 (AZR's code)."
     )

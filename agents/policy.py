@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from azr_env.solvers import load_tokenizer
+from azr_env.solvers import load_tokenizer, render_chat
 
 from .config import TrainConfig
 
@@ -72,11 +72,10 @@ class Policy:
 
     # ------------------------------------------------------------------ sampling
     def render(self, prompt: str) -> str:
+        """The text the model sees: AZR's raw R1 prompt as it is, or a chat-formatted task."""
         if not self.cfg.chat_template:
             return prompt
-        return self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-        )
+        return render_chat(self.tokenizer, prompt)
 
     @torch.no_grad()
     def generate(self, prompts: list[str], seed: int, batch_size: int = 8) -> list[Sample]:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 import azr_env  # noqa: F401  (registers the envs)
-from azr_env._io import save_figure
+from azr_env._io import atomic_write_text, save_figure
 from azr_env.buffers import TaskBuffer
 from azr_env.executor import Executor
 from azr_env.tasksets import TaskSet
@@ -84,16 +84,32 @@ class Trainer:
 
             self.reference = copy.deepcopy(self.policy.model).eval().requires_grad_(False)
         self.buffers = self._initial_buffers()
+        if not resume and checkpoint.latest(self.out) is not None:
+            raise FileExistsError(
+                f"{self.out} holds a run already: continue it (--resume {self.out}) or pick another --out"
+            )
         if resume:
             found = checkpoint.latest(Path(resume))
             if found is None:
                 raise FileNotFoundError(f"no complete checkpoint under {resume}")
             self.step, self.buffers = checkpoint.load(found, self.policy.model, self.optimizer)
+        self.metrics_path = self.out / "metrics.jsonl"
+        # Steps logged after the checkpoint we resume from (a killed run) are run again: drop
+        # their records, and any half-written line, so the file holds each step once.
+        kept = [r for r in read_metrics(self.metrics_path) if r["step"] <= self.step]
+        atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
         self._calls = 0
         self._new_tasks: dict[str, list] = {}
+        # A chat model gets the task alone from the envs and wraps it in its chat template with
+        # the R1 instruction as the system message; a base model gets AZR's raw R1 prompt.
+        self.prompt_format = "chat" if cfg.chat_template else "r1"
         sampler = self.policy.sampler(self._next_seed)
         common = dict(
-            num_envs=cfg.batch_size, vectorization_mode="vector_entry_point", executor=self.executor
+            num_envs=cfg.batch_size,
+            vectorization_mode="vector_entry_point",
+            executor=self.executor,
+            format_rule=cfg.format_rule,
+            prompt_format=self.prompt_format,
         )
         self.proposers = {
             m: gym.make_vec(
@@ -101,6 +117,7 @@ class Trainer:
                 buffer=self.buffers[m],
                 solver=sampler,
                 n_samples=cfg.n_samples,
+                solver_format_rule=cfg.format_rule,
                 k_references=cfg.k_references,
                 n_inputs=cfg.n_inputs,
                 extreme_reward=cfg.extreme_reward,
@@ -116,7 +133,6 @@ class Trainer:
             import wandb  # optional: pip install wandb
 
             self.wandb = wandb.init(project="azr-env", config=cfg.model_dump(), dir=str(self.out))
-        self.metrics_path = self.out / "metrics.jsonl"
 
     # ------------------------------------------------------------------ set-up helpers
     def _initial_buffers(self) -> dict[str, TaskBuffer]:
@@ -251,6 +267,8 @@ class Trainer:
                     solver=None,
                     k_references=self.cfg.k_references,
                     n_inputs=self.cfg.n_inputs,
+                    format_rule=self.cfg.format_rule,
+                    prompt_format=self.prompt_format,
                 )
                 prompts, _ = vec.reset(seed=self.cfg.seed * 7_919 + round_ * 31 + MODES.index(mode))
                 self._calls = round_ * 3 + MODES.index(mode)
@@ -335,6 +353,8 @@ class Trainer:
                 executor=self.executor,
                 progress=False,
                 solver_name="policy",
+                prompt_format=self.prompt_format,
+                format_rule=self.cfg.format_rule,
                 seed=self.cfg.seed + self.step,
             )
             for mode, metrics in results["modes"].items():
@@ -372,6 +392,21 @@ class Trainer:
         self.executor.close()
 
 
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The per-step records of ``metrics.jsonl``; a line cut short by a kill is skipped."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int):
+            rows.append(row)
+    return rows
+
+
 def plot_rewards(metrics_path: Path, png: Path) -> None:
     """A PNG of the per-(mode, role) reward curves from metrics.jsonl."""
     import matplotlib
@@ -379,7 +414,7 @@ def plot_rewards(metrics_path: Path, png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    rows = read_metrics(metrics_path)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
     for ax, role in zip(axes, ("propose", "solve"), strict=True):
         for mode in MODES:

@@ -265,7 +265,7 @@ def bench(
     limit: int = typer.Option(0, "--limit", help="Only the first N tasks (0: all)."),
     base_url: str = typer.Option(None, "--base-url", help="openai: the server's base URL."),
     concurrency: int = typer.Option(8, "--concurrency", help="openai: requests in flight."),
-    format_rule: str = typer.Option("strict", "--format-rule", help="strict (AZR's R1 tags) or lenient."),
+    format_rule: str = typer.Option("strict", "--format-rule", help="strict (AZR's tags), fenced, lenient."),
 ) -> None:
     """Score a solver on a task set (or compare two results: `azr bench compare A B`)."""
     from azr_env import bench as harness
@@ -297,8 +297,10 @@ def bench(
         )
     except Exception as exc:  # a bad spec, a missing extra, an unreachable model: say so plainly
         _fail(f"cannot build solver {solver!r}: {exc}")
-    if format_rule not in ("strict", "lenient"):
-        _fail(f"--format-rule must be strict or lenient, got {format_rule!r}")
+    from .parsing import FORMAT_RULES
+
+    if format_rule not in FORMAT_RULES:
+        _fail(f"--format-rule must be one of {', '.join(FORMAT_RULES)}, got {format_rule!r}")
     settings = {"temperature": temperature, "max_new_tokens": max_new_tokens, "limit": limit}
     try:
         results = harness.run_bench(
@@ -384,7 +386,10 @@ def train(
     console.print(
         f"training {cfg.model} for {cfg.steps} steps, batch {cfg.batch_size} per (mode, role), out {cfg.out}"
     )
-    history = run_training(cfg, resume=str(resume) if resume else None)
+    try:
+        history = run_training(cfg, resume=str(resume) if resume else None)
+    except FileExistsError as exc:
+        _fail(str(exc))
     table = Table("step", "propose reward", "valid", "solve reward", "solve rate", "loss", "seconds")
     for r in history:
         table.add_row(

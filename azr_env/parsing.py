@@ -3,7 +3,11 @@
 1. The prompt opened ``<think>``; a completion may or may not repeat it.
 2. Format (``format_rule="strict"``, AZR's): ``<think>...</think>`` then ``<answer>...</answer>``.
    ``"lenient"`` accepts any completion and reads the answer from the last ``<answer>``
-   block if there is one (closed or not), else from the whole text.
+   block if there is one (closed or not), else from the whole text.  ``"fenced"`` needs no
+   think tags but needs the answer where the prompt asks for it: a closed ``<answer>`` block,
+   or else the mode's fenced block (```` ```output ````, ```` ```input ````, ```` ```python ````)
+   anywhere in the completion.  It suits chat models that skip the tags, and still tells a
+   formatted answer from rambling (lenient does not: every completion is "formatted").
 3. The answer is the text between the last ``<answer>`` and the ``</answer>`` after it.
 4. Inside it, for deduction/abduction: the last ```` ```output ```` / ```` ```input ````
    block, then a ``# Output:`` / ``# Input:`` line, then ``output(...)`` / ``input(...)``,
@@ -18,12 +22,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-FormatRule = Literal["strict", "lenient"]
-FORMAT_RULES: tuple[str, ...] = ("strict", "lenient")
+FormatRule = Literal["strict", "lenient", "fenced"]
+FORMAT_RULES: tuple[str, ...] = ("strict", "lenient", "fenced")
 
 # Every pattern here runs in time linear in the completion: no nested lazy scans, so a
 # megabyte of crafted text cannot stall a step.
 _THINK_THEN_ANSWER = re.compile(r"</think>\s*<answer>")
+_FENCE = {"deduction": "output", "abduction": "input", "induction": "python"}
 _CODE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 
 
@@ -84,6 +89,8 @@ def answer_region(completion: str, format_rule: FormatRule) -> Parsed:
     block = _between(text, "<answer>", "</answer>", last=True)
     if block is not None:
         return Parsed(True, block)
+    if format_rule == "fenced":  # the caller looks for its fenced block in the whole text
+        return Parsed(True, completion)
     if format_rule == "strict":  # the last <answer> is left open
         return Parsed(False, None, "the last <answer> block is not closed")
     opened = text.rfind("<answer>")  # lenient: an open block runs to the end
@@ -96,6 +103,11 @@ def extract_answer(completion: str, mode: str, format_rule: FormatRule = "strict
     if not region.format_ok or region.answer is None:
         return region
     answer = region.answer
+    if format_rule == "fenced" and _between(completion, "<answer>", "</answer>", last=True) is None:
+        fences = _CODE.findall(answer) if mode == "induction" else code_blocks(answer, _FENCE.get(mode, ""))
+        if not fences:
+            return Parsed(False, None, f"no <answer> block and no ```{_FENCE.get(mode)} block")
+        answer = fences[-1]
     if mode == "induction":
         blocks = _CODE.findall(answer)
         found = blocks[-1] if blocks else answer

@@ -65,6 +65,25 @@ def embedded_model_path() -> tuple[Path, str]:
     return ggufs[0].parent, ggufs[0].name
 
 
+def solver_messages(prompt: str) -> list[dict[str, str]]:
+    """Chat messages for a prompt, with AZR's R1 instruction said exactly once.
+
+    A task alone (``prompt_format="chat"``) becomes the user message under the instruction as
+    the system message; a prompt already in the raw R1 template is sent as the user message as
+    it is (AZR's practice for instruct models).
+    """
+    from .prompts import R1_INSTRUCTION, chat_messages
+
+    if prompt.startswith(R1_INSTRUCTION):
+        return [{"role": "user", "content": prompt}]
+    return chat_messages(prompt)
+
+
+def render_chat(tokenizer: Any, prompt: str) -> str:
+    """A prompt in the tokenizer's chat template (see :func:`solver_messages`)."""
+    return tokenizer.apply_chat_template(solver_messages(prompt), tokenize=False, add_generation_prompt=True)
+
+
 def load_tokenizer(model: str) -> tuple[Any, str, dict[str, Any]]:
     """The tokenizer of ``model`` ("embedded" or a folder / hub name), set up for batched
     generation (left padding, a pad token), and the ``from_pretrained`` source and arguments
@@ -91,8 +110,8 @@ class TransformersSolver:
         temperature: sampling temperature; 0 means greedy.  Learnability estimates must
             sample (AZR samples at 1.0).
         max_new_tokens: generation budget per answer.
-        chat: wrap each prompt as a user message in the tokenizer's chat template
-            (instruct models); otherwise the prompt is the raw text (base models).
+        chat: apply the tokenizer's chat template (:func:`solver_messages`: the R1 instruction once,
+            as system or inside a raw R1 prompt); otherwise the raw prompt (base models).
         batch_size: prompts per ``generate`` call.
         seed: torch seed set before each call, for reproducible sampling.
     """
@@ -114,10 +133,7 @@ class TransformersSolver:
         self._torch = torch
 
     def _render(self, prompt: str) -> str:
-        if not self.chat:
-            return prompt
-        messages = [{"role": "user", "content": prompt}]
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return render_chat(self.tokenizer, prompt) if self.chat else prompt
 
     def __call__(self, prompts: list[str]) -> list[str]:
         if not prompts:
@@ -311,7 +327,7 @@ class OpenAISolver:
     def _body(self, prompt: str, seed: int | None) -> bytes:
         body: dict[str, Any] = {"model": self.model}
         if self.chat:
-            body["messages"] = [{"role": "user", "content": prompt}]
+            body["messages"] = solver_messages(prompt)
         else:
             body["prompt"] = prompt
         body.update(temperature=self.temperature, max_tokens=self.max_tokens, n=1, stream=False)
@@ -504,7 +520,7 @@ class VLLMSolver:
             return []
         params = self._params(len(prompts))
         if self.chat:
-            conversations = [[{"role": "user", "content": p}] for p in prompts]
+            conversations = [solver_messages(p) for p in prompts]
             outputs = self.llm.chat(conversations, params, use_tqdm=False)
         else:
             outputs = self.llm.generate(list(prompts), params, use_tqdm=False)

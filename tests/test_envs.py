@@ -187,16 +187,41 @@ def test_reward_schemes_and_format_rules() -> None:
     azr = gym.make("AZR-Deduction-v0", tasks=[task])
     binary = gym.make("AZR-Deduction-v0", tasks=[task], reward_scheme="binary")
     lenient = gym.make("AZR-Deduction-v0", tasks=[task], format_rule="lenient")
-    cases = [(answer("deduction", "1"), 1.0, 1.0, 1.0), (answer("deduction", "2"), -0.5, 0.0, -0.5),
-             ("```output\n1\n```", -1.0, 0.0, 1.0), ("<think>x</think><answer>1", -1.0, 0.0, 1.0)]
-    for action, r_azr, r_bin, r_len in cases:
+    fenced = gym.make("AZR-Deduction-v0", tasks=[task], format_rule="fenced")
+    cases = [  # action: rewards under strict (azr), binary, lenient, fenced
+        (answer("deduction", "1"), 1.0, 1.0, 1.0, 1.0),
+        (answer("deduction", "2"), -0.5, 0.0, -0.5, -0.5),
+        ("```output\n1\n```", -1.0, 0.0, 1.0, 1.0),
+        ("so it gives ```output\n2\n``` I think", -1.0, 0.0, -0.5, -0.5),
+        ("<think>x</think><answer>1", -1.0, 0.0, 1.0, -1.0),  # fenced: an open <answer> is no block
+        ("the result is 1", -1.0, 0.0, -0.5, -1.0),  # fenced: no block, no answer
+        ("```input\n1\n```", -1.0, 0.0, -0.5, -1.0),  # the wrong kind of block
+    ]
+    for action, *expected in cases:
         got = []
-        for env in (azr, binary, lenient):
+        for env in (azr, binary, lenient, fenced):
             env.reset()
             got.append(env.step(action)[1])
-        assert got == [r_azr, r_bin, r_len], action
+        assert got == expected, action
     azr.reset()
     assert azr.step("<think>" + answer("deduction", "1"))[1] == 1.0  # leading <think> repeated
+
+
+@pytest.mark.parametrize(
+    ("mode", "completion", "expected"),
+    [
+        ("abduction", "Try ```input\n'a', 2\n``` then", "'a', 2"),
+        ("abduction", "```output\n3\n```", None),
+        ("induction", "Here:\n```python\ndef f(x):\n    return x\n```", "def f(x):\n    return x"),
+        ("induction", "def f(x):\n    return x", None),
+        ("induction", "<answer>```python\ndef f(x):\n    return 1\n```</answer>", "def f(x):\n    return 1"),
+    ],
+)
+def test_fenced_rule_reads_the_block_the_prompt_asks_for(mode, completion, expected) -> None:
+    from azr_env.parsing import extract_answer
+
+    parsed = extract_answer(completion, mode, "fenced")
+    assert parsed.format_ok == (expected is not None) and parsed.answer == expected
 
 
 def test_prompts_follow_azr_and_chat_variant(crux_o) -> None:

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from azr_env.prompts import R1_INSTRUCTION, R1_TEMPLATE
 from azr_env.solvers import (
     OpenAISolver,
     PythonSolver,
@@ -172,10 +173,17 @@ def test_request_body_and_path(server) -> None:
     assert solver(["a", "b"]) == ["answer to: a", "answer to: b"]
     bodies = sorted((r["body"] for r in server.requests), key=_prompt_of)
     assert all(r["path"] == "/v1/chat/completions" for r in server.requests)
-    assert bodies[0] == {"model": "test-model", "messages": [{"role": "user", "content": "a"}],
+    system = {"role": "system", "content": R1_INSTRUCTION}  # a bare task gets AZR's instruction once
+    assert bodies[0] == {"model": "test-model", "messages": [system, {"role": "user", "content": "a"}],
                          "temperature": 0.7, "max_tokens": 33, "n": 1, "stream": False, "seed": 10}
     assert bodies[1]["seed"] == 11  # seed + i: repeated prompts in a batch are different samples
     assert all(r["headers"]["Content-Type"] == "application/json" for r in server.requests)
+
+
+def test_a_raw_r1_prompt_is_sent_alone_as_the_user_message(server) -> None:
+    prompt = R1_TEMPLATE.format(prompt="task")
+    client(server)([prompt])
+    assert server.requests[0]["body"]["messages"] == [{"role": "user", "content": prompt}]
 
 
 def test_no_seed_is_sent_without_one(server) -> None:
@@ -439,7 +447,8 @@ def test_vllm_chat_and_generate(fake_vllm) -> None:
     assert fake_vllm[0] == ("init", {"model": "org/model", "gpu_memory_utilization": 0.5})
     assert solver(["a", "b"]) == ["chat:a", "chat:b"]
     _, conversations, params = fake_vllm[1]
-    assert conversations == [[{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]]
+    system = {"role": "system", "content": R1_INSTRUCTION}
+    assert conversations == [[system, {"role": "user", "content": t}] for t in ("a", "b")]
     assert [p.kwargs for p in params] == [{"temperature": 0.5, "max_tokens": 16, "seed": 7},
                                           {"temperature": 0.5, "max_tokens": 16, "seed": 8}]
     assert solver([]) == []

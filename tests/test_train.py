@@ -117,28 +117,65 @@ def test_resume_reproduces_the_uninterrupted_next_step(tmp_path) -> None:
     assert all(torch.equal(ws[k], wr[k]) for k in ws)
 
 
-def test_a_kill_mid_checkpoint_leaves_the_previous_one_loadable(tmp_path, monkeypatch) -> None:
-    import torch
+# The child trains; when it is inside the step-2 checkpoint (model written, optimizer not yet),
+# it says so through a marker file and waits there for the parent's SIGKILL.
+KILLED_CHILD = """
+import sys, time, torch
+real_save = torch.save
+def save(obj, path, *args, **kwargs):
+    real_save(obj, path, *args, **kwargs)
+    if ".tmp-step-000002" in str(path) and str(path).endswith("model.pt"):
+        open(sys.argv[2], "w").close()
+        time.sleep(600)
+torch.save = save
+from azr_agents.config import TrainConfig
+from azr_agents.train import train
+train(TrainConfig.model_validate_json(open(sys.argv[1]).read()))
+"""
+
+
+def test_sigkill_mid_checkpoint_loses_one_step_and_corrupts_nothing(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
     from azr_agents import checkpoint
+    from azr_agents.train import read_metrics, train
+
+    cfg = tiny(tmp_path, "run", steps=3)
+    (tmp_path / "cfg.json").write_text(cfg.model_dump_json())
+    marker = tmp_path / "inside-checkpoint"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CHILD, str(tmp_path / "cfg.json"), str(marker)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 600
+    while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists(), child.stderr.read().decode() if child.poll() is not None else "timed out"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    out = tmp_path / "run"
+    found = checkpoint.latest(out)
+    assert found is not None and found.name == "step-000001"  # the half-written step 2 is not taken
+    assert (out / "checkpoints" / ".tmp-step-000002" / "model.pt").exists()
+    assert [r["step"] for r in read_metrics(out / "metrics.jsonl")] == [1, 2]  # step 2 was logged
+    resumed = train(cfg, resume=str(out))
+    assert [r["step"] for r in resumed] == [2, 3]
+    assert [r["step"] for r in read_metrics(out / "metrics.jsonl")] == [1, 2, 3]  # each step once
+    assert checkpoint.latest(out).name == "step-000003"
+    assert not any(p.name.startswith(".tmp-") for p in (out / "checkpoints").iterdir())
+
+
+def test_a_fresh_run_refuses_a_folder_that_holds_one(tmp_path) -> None:
     from azr_agents.train import train
 
     train(tiny(tmp_path, "run", steps=1))
-    real_save = torch.save
-
-    def dying_save(obj, path, *args, **kwargs):
-        if str(path).endswith("optimizer.pt"):
-            raise KeyboardInterrupt("killed mid-checkpoint")
-        return real_save(obj, path, *args, **kwargs)
-
-    monkeypatch.setattr(torch, "save", dying_save)
-    with pytest.raises(KeyboardInterrupt):
-        train(tiny(tmp_path, "run", steps=2), resume=str(tmp_path / "run"))
-    monkeypatch.setattr(torch, "save", real_save)
-    found = checkpoint.latest(tmp_path / "run")
-    assert found is not None and found.name == "step-000001"
-    assert any(p.name.startswith(".tmp-") for p in (tmp_path / "run" / "checkpoints").iterdir())
-    resumed = train(tiny(tmp_path, "run", steps=2), resume=str(tmp_path / "run"))
-    assert [r["step"] for r in resumed] == [2]
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(tiny(tmp_path, "run", steps=2))
 
 
 def test_config_fields_all_have_help_and_yaml_loads(tmp_path) -> None:

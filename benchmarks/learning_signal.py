@@ -1,0 +1,161 @@
+"""The learning-signal run: does TRR++ self-play move the embedded model on CPU in a short run?
+
+    python benchmarks/learning_signal.py                          # ~1 hour on a 2-core CPU
+    python benchmarks/learning_signal.py --png docs/img/learning_signal.png
+
+1. TRAIN     ``azr train`` with ``agents/configs/smollm2-cpu-signal.yaml`` (resumed if OUT
+             already holds part of the run, so a killed run continues).
+2. CURVES    per step, from OUT/metrics.jsonl: the solver's format compliance (1 - format-error
+             rate) and reward per mode, and the proposer's format compliance and valid rate.
+3. CONTROL   the initial and the trained policy answer the same held-out solver prompts (the
+             first seed tasks of each mode; training never sees them: its buffers grow from the
+             identity program) with the same sampling seeds at temperature 1.0.  Printed side by
+             side, with the ratio trained / initial: the baseline is measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+from azr_agents import checkpoint
+from azr_agents.config import TrainConfig
+from azr_agents.policy import Policy
+from azr_agents.train import MODES, TITLE, read_metrics, train
+
+import azr_env  # noqa: F401  (registers the envs)
+from azr_env._io import atomic_write_text, save_figure
+from azr_env.tasksets import seed_tasks
+
+
+def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: int) -> dict[str, dict]:
+    """Format compliance and mean reward of ``policy`` on the first seed tasks of each mode."""
+    scores = {}
+    for i, mode in enumerate(MODES):
+        tasks = list(seed_tasks(mode))[:n_tasks]
+        env = gym.make(
+            f"AZR-{TITLE[mode]}-v0",
+            tasks=tasks,
+            format_rule=cfg.format_rule,
+            prompt_format="chat" if cfg.chat_template else "r1",
+        )
+        ids = [t.id for t in tasks for _ in range(n_samples)]
+        prompts = [env.reset(options={"task_id": task_id})[0] for task_id in ids]
+        samples = policy.generate(prompts, seed=10_000 + i)
+        rewards, formatted = [], []
+        for task_id, sample in zip(ids, samples, strict=True):
+            env.reset(options={"task_id": task_id})
+            _, reward, _, _, info = env.step(sample.text)
+            rewards.append(reward)
+            formatted.append(bool(info["format_ok"]))
+        env.close()
+        scores[mode] = {"format_compliance": float(np.mean(formatted)), "reward": float(np.mean(rewards))}
+    return scores
+
+
+def plot(rows: list[dict], png: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in rows]
+    panels = [
+        ("solver format compliance", lambda r, m: 1 - r[f"solve/{m}/format_error_rate"]),
+        ("solver reward", lambda r, m: r[f"solve/{m}/reward"]),
+        ("proposer format compliance", lambda r, m: 1 - r[f"propose/{m}/format_error_rate"]),
+        ("proposer valid rate", lambda r, m: r[f"propose/{m}/valid_rate"]),
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 3.4))
+    for ax, (name, value) in zip(axes, panels, strict=True):
+        for mode in MODES:
+            ax.plot(steps, [value(r, mode) for r in rows], marker=".", label=mode)
+        ax.plot(steps, [np.mean([value(r, m) for m in MODES]) for r in rows], "k--", label="mean")
+        ax.set_title(name)
+        ax.set_xlabel("step")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, png)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", default="agents/configs/smollm2-cpu-signal.yaml", help="Training config.")
+    parser.add_argument("--out", default="runs/signal", help="Output folder of the run (resumed if present).")
+    parser.add_argument("--steps", type=int, default=None, help="Override the config's steps.")
+    parser.add_argument("--eval-tasks", type=int, default=16, help="Held-out seed tasks per mode.")
+    parser.add_argument("--eval-samples", type=int, default=2, help="Samples per held-out task.")
+    parser.add_argument("--png", default=None, help="Also write the curves here (default: OUT/signal.png).")
+    args = parser.parse_args()
+
+    overrides = {"out": args.out} | ({"steps": args.steps} if args.steps else {})
+    cfg = TrainConfig.from_yaml(args.config).model_copy(update=overrides)
+    out = Path(cfg.out)
+
+    # -- 1. train (or continue)
+    resume = str(out) if checkpoint.latest(out) is not None else None
+    train(cfg, resume=resume)
+    rows = read_metrics(out / "metrics.jsonl")
+
+    # -- 2. curves
+    pngs = [out / "signal.png"] + ([Path(args.png)] if args.png else [])
+    for png in pngs:
+        plot(rows, png, f"{cfg.model} on CPU, TRR++ self-play, format rule {cfg.format_rule}, lr {cfg.lr:g}")
+
+    # -- 3. control: initial vs trained policy on held-out prompts, same seeds
+    policy = Policy(cfg)
+    initial = held_out_scores(policy, cfg, args.eval_tasks, args.eval_samples)
+    latest = checkpoint.latest(out)
+    policy.model.load_state_dict(torch.load(latest / "model.pt", map_location="cpu"))
+    trained = held_out_scores(policy, cfg, args.eval_tasks, args.eval_samples)
+
+    print(
+        f"\nheld-out solver prompts: {args.eval_tasks} seed tasks x {args.eval_samples} samples a mode, T=1"
+    )
+    print(
+        f"{'mode':<11}{'compliance initial':>19}{'trained':>9}{'ratio':>7}"
+        f"{'reward initial':>16}{'trained':>9}"
+    )
+    for mode in MODES:
+        a, b = initial[mode], trained[mode]
+        ratio = b["format_compliance"] / a["format_compliance"] if a["format_compliance"] else float("inf")
+        print(
+            f"{mode:<11}{a['format_compliance']:>19.1%}{b['format_compliance']:>9.1%}{ratio:>7.2f}"
+            f"{a['reward']:>16.3f}{b['reward']:>9.3f}"
+        )
+    quarter = max(1, len(rows) // 4)
+
+    def solver_means(part: list[dict]) -> dict[str, float]:
+        return {
+            "format_compliance": float(
+                np.mean([1 - r[f"solve/{m}/format_error_rate"] for r in part for m in MODES])
+            ),
+            "reward": float(np.mean([r[f"solve/{m}/reward"] for r in part for m in MODES])),
+        }
+
+    summary = {
+        "config": cfg.model_dump(),
+        "steps": len(rows),
+        "training_first_quarter": solver_means(rows[:quarter]),
+        "training_last_quarter": solver_means(rows[-quarter:]),
+        "held_out_initial": initial,
+        "held_out_trained": trained,
+    }
+    atomic_write_text(out / "learning_signal.json", json.dumps(summary, indent=2))
+    first, last = summary["training_first_quarter"], summary["training_last_quarter"]
+    print(
+        f"training, solver (all modes), first vs last quarter of the steps: format compliance "
+        f"{first['format_compliance']:.1%} -> {last['format_compliance']:.1%}, reward "
+        f"{first['reward']:+.3f} -> {last['reward']:+.3f}; curves: {', '.join(map(str, pngs))}"
+    )
+
+
+if __name__ == "__main__":
+    main()
