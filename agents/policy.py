@@ -168,6 +168,11 @@ class VLLMBackend:
             from vllm import LLM
         except ImportError:
             raise ImportError("backend 'vllm' needs vllm and a GPU: pip install 'azr-env[vllm]'") from None
+        import os
+
+        # The engine must live in this process for ``sync`` to reach its model (vLLM's V1 engine
+        # otherwise runs in a child process).
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         self.cfg = cfg
         self.llm = LLM(
             model=source,
@@ -196,5 +201,30 @@ class VLLMBackend:
 
             model = copy.deepcopy(model).merge_and_unload()
         weights = ((name, tensor.detach()) for name, tensor in model.state_dict().items())
-        engine_model = self.llm.llm_engine.model_executor.driver_worker.model_runner.model
-        engine_model.load_weights(weights)
+        engine_model(self.llm).load_weights(weights)
+
+
+# Where vLLM keeps the model object, newest layout first: an internal path that has moved
+# between releases (V1 in-process, V0 with worker wrappers, older V0).
+ENGINE_MODEL_PATHS = (
+    "llm_engine.model_executor.driver_worker.worker.model_runner.model",
+    "llm_engine.engine_core.engine_core.model_executor.driver_worker.worker.model_runner.model",
+    "llm_engine.model_executor.driver_worker.model_runner.model",
+)
+
+
+def engine_model(llm: Any) -> Any:
+    """The model inside a vLLM ``LLM`` (tensor parallel 1), whichever release's layout it has."""
+    for path in ENGINE_MODEL_PATHS:
+        found = llm
+        for name in path.split("."):
+            found = getattr(found, name, None)
+            if found is None:
+                break
+        if found is not None and hasattr(found, "load_weights"):
+            return found
+    raise RuntimeError(
+        "cannot reach the model inside this vLLM engine to sync weights (tried "
+        + ", ".join(ENGINE_MODEL_PATHS)
+        + "); run with VLLM_ENABLE_V1_MULTIPROCESSING=0 and tensor parallel 1, or use backend: hf"
+    )

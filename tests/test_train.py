@@ -202,3 +202,18 @@ def test_micro_batched_logprobs_equal_one_sequence_at_a_time(tmp_path) -> None:
         n = len(sample.response_ids)
         torch.testing.assert_close(together[i, -n:], alone[0], rtol=1e-4, atol=1e-5)
         assert mask[i].sum() == n and mask[i, -n:].all()
+
+
+def test_vllm_weight_sync_finds_the_model_in_each_engine_layout() -> None:
+    from types import SimpleNamespace as NS
+
+    from azr_agents.policy import ENGINE_MODEL_PATHS, engine_model
+
+    model = NS(load_weights=lambda weights: None)
+    for path in ENGINE_MODEL_PATHS:
+        llm: object = model
+        for name in reversed(path.split(".")):
+            llm = NS(**{name: llm})
+        assert engine_model(llm) is model
+    with pytest.raises(RuntimeError, match="VLLM_ENABLE_V1_MULTIPROCESSING"):
+        engine_model(NS(llm_engine=NS(engine_core=NS())))
