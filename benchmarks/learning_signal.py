@@ -57,11 +57,18 @@ def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: i
     return scores
 
 
+def model_name(cfg: TrainConfig) -> str:
+    if cfg.random_init:
+        return "a tiny random model"
+    return "SmolLM2-135M-Instruct (embedded)" if cfg.model == "embedded" else cfg.model
+
+
 def plot(rows: list[dict], png: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     steps = [r["step"] for r in rows]
     panels = [
@@ -77,6 +84,7 @@ def plot(rows: list[dict], png: Path, title: str) -> None:
         ax.plot(steps, [np.mean([value(r, m) for m in MODES]) for r in rows], "k--", label="mean")
         ax.set_title(name)
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -107,7 +115,7 @@ def main() -> None:
     # -- 2. curves
     pngs = [out / "signal.png"] + ([Path(args.png)] if args.png else [])
     for png in pngs:
-        plot(rows, png, f"{cfg.model} on CPU, TRR++ self-play, format rule {cfg.format_rule}, lr {cfg.lr:g}")
+        plot(rows, png, f"{model_name(cfg)}, TRR++ self-play, format rule {cfg.format_rule}, lr {cfg.lr:g}")
 
     # -- 3. control: initial vs trained policy on held-out prompts, same seeds
     policy = Policy(cfg)
