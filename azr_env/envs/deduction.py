@@ -38,7 +38,8 @@ class DeductionEnv(SolverEnv):
     ``gym.make("AZR-Deduction-v0", tasks=None, executor=None, reward_scheme="azr",
     prompt_format="r1", format_rule="strict")``.  ``tasks``: a TaskSet, a live TaskBuffer
     or any iterable of deduction tasks; by default the bundled seed set.  ``format_rule``:
-    ``"strict"`` (AZR's ``<think>...</think><answer>...</answer>``) or ``"lenient"``.
+    ``"strict"`` (AZR's ``<think>...</think><answer>...</answer>``), ``"fenced"`` (the answer
+    in a ```` ```output ```` block, no tags needed) or ``"lenient"`` (see ``azr_env.parsing``).
     ``executor`` is not used by deduction (no code runs), and accepted for symmetry.
 
     ## Vectorized environment
