@@ -70,6 +70,14 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, resume: str | None = None) -> None:
         self.cfg = cfg
         self.out = Path(cfg.out)
+        # -- the run folder first: a wrong one fails before any worker starts or model loads
+        found = checkpoint.latest(Path(resume)) if resume else None
+        if resume and found is None:
+            raise FileNotFoundError(f"no complete checkpoint under {resume}")
+        if not resume and checkpoint.latest(self.out) is not None:
+            raise FileExistsError(
+                f"{self.out} holds a run already: continue it (--resume {self.out}) or pick another --out"
+            )
         self.out.mkdir(parents=True, exist_ok=True)
         seed_everything(cfg.seed)
         # -- set-up: executor, policy, optimizer, buffers, envs
@@ -84,14 +92,7 @@ class Trainer:
 
             self.reference = copy.deepcopy(self.policy.model).eval().requires_grad_(False)
         self.buffers = self._initial_buffers()
-        if not resume and checkpoint.latest(self.out) is not None:
-            raise FileExistsError(
-                f"{self.out} holds a run already: continue it (--resume {self.out}) or pick another --out"
-            )
-        if resume:
-            found = checkpoint.latest(Path(resume))
-            if found is None:
-                raise FileNotFoundError(f"no complete checkpoint under {resume}")
+        if found is not None:
             self.step, self.buffers = checkpoint.load(found, self.policy.model, self.optimizer)
         self.metrics_path = self.out / "metrics.jsonl"
         # Steps logged after the checkpoint we resume from (a killed run) are run again: drop

@@ -99,24 +99,24 @@ def answer_region(completion: str, format_rule: FormatRule) -> Parsed:
 
 def extract_answer(completion: str, mode: str, format_rule: FormatRule = "strict") -> Parsed:
     """The solver's answer: args text (abduction), output literal (deduction), or program."""
+    if mode not in _FENCE:
+        raise ValueError(f"unknown mode {mode!r}")
     region = answer_region(completion, format_rule)
     if not region.format_ok or region.answer is None:
         return region
     answer = region.answer
     if format_rule == "fenced" and _between(completion, "<answer>", "</answer>", last=True) is None:
-        fences = _CODE.findall(answer) if mode == "induction" else code_blocks(answer, _FENCE.get(mode, ""))
+        fences = _CODE.findall(answer) if mode == "induction" else code_blocks(answer, _FENCE[mode])
         if not fences:
-            return Parsed(False, None, f"no <answer> block and no ```{_FENCE.get(mode)} block")
+            return Parsed(False, None, f"no <answer> block and no ```{_FENCE[mode]} block")
         answer = fences[-1]
     if mode == "induction":
         blocks = _CODE.findall(answer)
         found = blocks[-1] if blocks else answer
-    elif mode in ("deduction", "abduction"):
-        found = _fenced_or_fallback(answer, "output" if mode == "deduction" else "input")
+    else:
+        found = _fenced_or_fallback(answer, _FENCE[mode])
         if found is None:
             found = answer
-    else:
-        raise ValueError(f"unknown mode {mode!r}")
     found = found.strip()
     if not found and mode != "abduction":  # an empty argument list is a valid input: f()
         return Parsed(False, None, f"the answer holds no {mode} answer")
