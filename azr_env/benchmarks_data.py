@@ -83,7 +83,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .executor import Executor, Job
+from .executor import Executor, Program
 from .tasks import IOPair, Task
 from .tasksets import TaskSet, TaskSetError
 
@@ -412,12 +412,14 @@ class _Limits:
 def _finish(drafts: list[_Draft], executor: Executor | None, split: Callable[[list[IOPair]], int],
             limits: _Limits) -> tuple[list[Task], dict[str, str]]:
     """Tasks from drafts, with outputs from one sandbox batch; and the skipped ids, why."""
-    jobs = [Job(d.program, a) for d in drafts for a in (*d.visible, *d.hidden) if len(a) <= limits.max_chars]
+    programs = [Program(d.program, tuple(a for a in (*d.visible, *d.hidden) if len(a) <= limits.max_chars),
+                        stop_on_failure=False) for d in drafts]
     if executor is not None:
-        results = iter(executor.run_batch(jobs))
+        outcomes = executor.run_programs(programs)
     else:
         with Executor() as ex:
-            results = iter(ex.run_batch(jobs))
+            outcomes = ex.run_programs(programs)
+    results = iter([r for runs in outcomes for r in runs])
     tasks: list[Task] = []
     skipped: dict[str, str] = {}
     for d in drafts:

@@ -4522,7 +4522,7 @@ def generate_rows(executor: Any = None, *, seed: int = SEED) -> tuple[list[dict]
     if executor is None:
         with Executor(workers=None, timeout_s=5.0) as ex:
             return generate_rows(ex, seed=seed)
-    from .executor import Job
+    from .executor import Program
 
     started = time.perf_counter()
     specs = generate_specs(seed)
@@ -4533,14 +4533,13 @@ def generate_rows(executor: Any = None, *, seed: int = SEED) -> tuple[list[dict]
         if not pending:
             break
         plan = [(i, specs[i].inputs(attempt, seed)) for i in pending]
-        jobs = [Job(specs[i].program, text) for i, inputs in plan for text in inputs]
-        results = executor.validate_batch(jobs)
-        report.jobs += len(jobs)
+        programs = [Program(specs[i].program, tuple(inputs)) for i, inputs in plan]
+        results = executor.validate_programs(programs)
+        report.jobs += sum(len(p.inputs) for p in programs)
         report.batches += 1
         failed = []
-        for k, (i, inputs) in enumerate(plan):
+        for (i, inputs), batch in zip(plan, results, strict=True):
             spec = specs[i]
-            batch = results[k * N_INPUTS : (k + 1) * N_INPUTS]
             for result in batch:
                 if result.duration_s > report.max_job_s:
                     report.max_job_s, report.slowest = result.duration_s, spec.name

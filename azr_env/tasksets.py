@@ -24,7 +24,7 @@ from ._io import atomic_write_text
 from .tasks import MODES, IOPair, Mode, Task
 
 if TYPE_CHECKING:
-    from .executor import Executor
+    from .executor import Executor, Program
 
 FORMAT_VERSION = 1
 
@@ -172,35 +172,56 @@ class TaskSet:
         Each task's program runs on every input it holds (one pair for deduction and
         abduction, all visible and hidden pairs for induction), in one executor batch.
         """
-        from .executor import Executor, Job
-        from .verify import matches_gold, task_atol
+        from .executor import Executor
+        from .verify import output_matches, task_atol
 
-        jobs, owners = [], []
-        for task in self:
-            for pair in task.pairs:
-                jobs.append(Job(task.program, pair.args))
-                owners.append((task, pair.output))
         own = executor is None
         ex = Executor() if own else executor
         try:
-            results = ex.run_batch(jobs)  # type: ignore[union-attr]
+            results = ex.run_programs([gold_program(task) for task in self])  # type: ignore[union-attr]
         finally:
             if own:
                 ex.close()  # type: ignore[union-attr]
         failures: dict[str, str] = {}
-        for (task, gold), result in zip(owners, results, strict=True):
-            if task.id in failures:
-                continue
-            if not result.ok:
-                failures[task.id] = f"{result.status}: {result.error}"
-            elif not (result.output == gold or matches_gold(result.value, gold, task_atol(task))):
-                failures[task.id] = f"gives {result.output[:120]}, the set says {gold[:120]}"
+        for task, runs in zip(self, results, strict=True):
+            for pair, result in zip(task.pairs, runs, strict=True):
+                if not result.ok:
+                    failures[task.id] = f"{result.status}: {result.error}"
+                elif not output_matches(result.output, pair.output, task_atol(task)):
+                    failures[task.id] = f"gives {result.output[:120]}, the set says {pair.output[:120]}"
+                if task.id in failures:
+                    break
         return VerifyReport(len(self), tuple(failures.items()))
 
     def filter(self, mode: Mode) -> TaskSet:
         """The tasks of one mode, as a new set."""
         return TaskSet([t for t in self if t.mode == mode], self.name, self.version,
                        source=self.source, license=self.license)
+
+
+def gold_program(task: Task) -> Program:
+    """The task's program on every input it holds, as one sandbox job: how its gold
+    outputs are computed and re-checked.
+
+    Inputs are data (literals) unless a dataset wrote them as expressions (12 CRUXEval
+    inputs such as ``range(100, 120)``): those are evaluated, in the program's own process
+    and under the source policy, as the dataset's own evaluator does.
+    """
+    from .executor import Program
+
+    inputs = tuple(pair.args for pair in task.pairs)
+    return Program(task.program, inputs, evaluate_args=not all(is_literal_args(a) for a in inputs))
+
+
+def is_literal_args(args: str) -> bool:
+    """Whether an argument-list text is data (literals only)."""
+    from .executor.values import NotALiteral, parse_args
+
+    try:
+        parse_args(args)
+    except NotALiteral:
+        return False
+    return True
 
 
 def _parse_manifest(path: Path, head: str) -> dict[str, Any]:
@@ -217,12 +238,33 @@ def _parse_manifest(path: Path, head: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # Loaders
 # ---------------------------------------------------------------------------------------
+CRUXEVAL_LITERAL_INPUTS = {
+    "sample_152": "'AAAAAAAAAAAAAAAAAAAA'",
+    "sample_239": "'0 t 1cos ', 'st 0\\t\\n  '",
+    "sample_258": "[1, 2, 7, 9], 3, 3, 2",
+    "sample_378": "{'did': 0}, 'u'",
+    "sample_459": "['b', 'vzjmc', 'f', 'ae', '0'], {}",
+    "sample_694": "{'e': 1, 'd': 2, 'c': 3}",
+    "sample_720": "['bfreratrrbdbzagbretaredtroefcoiqrrneaosf'], 'n'",
+    "sample_760": "{'f': 1, 'h': 2, 'j': 3, 'k': 4}",
+    "sample_770": "'$78', '$'",
+}
+"""CRUXEval inputs written as expressions (``''.join(['A'] * 20)``, ``dict(e=1, d=2)``),
+as the literal values they evaluate to (each checked against the sandbox by the tests).
+An abduction answer must be data, so CRUXEval-I's gold inputs are these literals.  Three
+more inputs have no literal form: two lambdas (``sample_344``, ``sample_364``) and a
+``range`` (``sample_522``); their gold input stays the expression, which as an answer is
+wrong here (and right under CRUXEval's own evaluator, which evaluates answers)."""
+
+
 def load_cruxeval(path: str | os.PathLike[str] | None = None, mode: Mode = "deduction") -> TaskSet:
     """CRUXEval as deduction (CRUXEval-O) or abduction (CRUXEval-I) tasks, ids kept.
 
     ``path`` is the ``cruxeval.jsonl`` of facebookresearch/cruxeval (800 rows with
     ``code``, ``input``, ``output``, ``id``).  Without a path, the official file is
-    downloaded (sha256 pinned) and cached, when there is a network.
+    downloaded (sha256 pinned) and cached, when there is a network.  Abduction tasks take
+    the literal form of the nine inputs the dataset writes as expressions
+    (:data:`CRUXEVAL_LITERAL_INPUTS`); the original is kept in ``metadata.extra["input"]``.
     """
     if mode not in ("deduction", "abduction"):
         raise ValueError(f"CRUXEval has deduction and abduction tasks, not {mode!r}")
@@ -241,8 +283,11 @@ def load_cruxeval(path: str | os.PathLike[str] | None = None, mode: Mode = "dedu
             continue
         try:
             row = json.loads(line)
-            tasks.append(Task.create(mode, row["code"], row["input"], row["output"], id=row["id"],
-                                     source="cruxeval"))
+            args, extra = row["input"], None
+            if mode == "abduction" and row["id"] in CRUXEVAL_LITERAL_INPUTS:
+                args, extra = CRUXEVAL_LITERAL_INPUTS[row["id"]], {"input": row["input"]}
+            tasks.append(Task.create(mode, row["code"], args, row["output"], id=row["id"],
+                                     source="cruxeval", extra=extra))
         except (json.JSONDecodeError, KeyError, TypeError, ValidationError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
             raise TaskSetError(f"{path}:{lineno}: not a CRUXEval row ({reason})") from None

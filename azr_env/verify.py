@@ -1,107 +1,33 @@
-"""Verifying solver answers: literals on canonical values, programs in the sandbox.
+"""Verifying solver answers: values are data, programs run in the sandbox.
 
-* deduction: the answer must be a *literal* (parsed here by :func:`parse_literal`, a small
-  walker over the syntax tree that evaluates nothing) equal to the gold output.  An answer
-  that calls ``f`` or computes (``sorted([3, 1, 2])``) is wrong, as in CRUXEval-O.
-* abduction: ``f(<answer>)`` runs in the sandbox; correct when its value equals the gold.
-* induction: the candidate program runs in the sandbox on every hidden input; its score is
-  the fraction of hidden outputs it reproduces, and it is correct when it gets them all.
+* deduction: the answer must be a *literal* (read here by :func:`parse_literal`, a parser
+  that evaluates nothing) equal to the gold output.  An answer that calls ``f`` or
+  computes (``sorted([3, 1, 2])``, ``<wrong> or True``) is wrong: nothing in it ever runs.
+* abduction: the answer must be an argument list of literals (:func:`parse_args`); the
+  task's program then runs on those values in a fresh sandboxed process, and the answer is
+  correct when the output equals the gold.  The answer is data: it cannot name, shadow or
+  call anything in the program's namespace.
+* induction: the candidate program runs in a fresh sandboxed process of its own on every
+  hidden input, within one time budget, stopping at its first failing run; the gold
+  outputs never enter that process.  Its score is the fraction of hidden outputs it
+  reproduces, and it is correct when it reproduces them all.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from .executor import Executor, Job, canonical_repr, values_equal
+from .executor import Executor, Program, canonical_repr, values_equal
+from .executor.values import NotALiteral, parse_args, parse_literal
 from .tasks import Task
 
-MAX_LITERAL_CHARS = 1_000_000
-_MAX_DEPTH = 100
-_NAMES = {"None": None, "True": True, "False": False, "nan": math.nan, "inf": math.inf}
-_FLOAT_WORDS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "infinity": math.inf,
-                "-infinity": -math.inf}
+__all__ = ["NotALiteral", "Verdict", "Verifier", "gold_value", "matches_gold", "parse_args", "parse_literal",
+           "task_atol"]
 
-
-class NotALiteral(ValueError):
-    """The text is not a Python literal (or is too large or deep to read)."""
-
-
-def parse_literal(text: str) -> Any:
-    """A canonical value from literal source text, evaluating nothing.
-
-    Accepts what ``ast.literal_eval`` does plus the forms canonical reprs use: ``nan``,
-    ``inf``, ``set()``, ``frozenset({...})``, ``float('nan')``.
-    """
-    if not isinstance(text, str):
-        raise NotALiteral("not text")
-    if len(text) > MAX_LITERAL_CHARS:
-        raise NotALiteral(f"longer than {MAX_LITERAL_CHARS} characters")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-        raise NotALiteral(f"not valid Python: {type(exc).__name__}") from None
-    try:
-        return _literal(tree.body, 0)
-    except RecursionError:
-        raise NotALiteral("nested too deeply") from None
-
-
-def _literal(node: ast.AST, depth: int) -> Any:
-    if depth > _MAX_DEPTH:
-        raise NotALiteral("nested too deeply")
-    d = depth + 1
-    if isinstance(node, ast.Constant):
-        if node.value is Ellipsis:
-            raise NotALiteral("... is not a value")
-        return node.value
-    if isinstance(node, ast.Tuple):
-        return tuple(_literal(e, d) for e in node.elts)
-    if isinstance(node, ast.List):
-        return [_literal(e, d) for e in node.elts]
-    if isinstance(node, ast.Set):
-        return {_hashable(_literal(e, d)) for e in node.elts}
-    if isinstance(node, ast.Dict):
-        if any(k is None for k in node.keys):
-            raise NotALiteral("dict unpacking is not a literal")
-        pairs = zip(node.keys, node.values, strict=True)
-        return {_hashable(_literal(k, d)): _literal(v, d) for k, v in pairs}
-    if isinstance(node, ast.Name) and node.id in _NAMES:
-        return _NAMES[node.id]
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _literal(node.operand, d)
-        if type(value) not in (int, float, complex):
-            raise NotALiteral("sign on a non-number")
-        return -value if isinstance(node.op, ast.USub) else +value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        left, right = _literal(node.left, d), _literal(node.right, d)
-        if type(left) in (int, float) and type(right) is complex:
-            return left + right if isinstance(node.op, ast.Add) else left - right
-        raise NotALiteral("arithmetic is not a literal (only complex numbers like 1+2j)")
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
-        name, args = node.func.id, node.args
-        if name in ("set", "frozenset") and len(args) <= 1:
-            items = _literal(args[0], d) if args else ()
-            if type(items) not in (list, tuple, set, frozenset):
-                raise NotALiteral(f"{name}() of a non-collection")
-            items = [_hashable(x) for x in items]
-            return set(items) if name == "set" else frozenset(items)
-        if name == "float" and len(args) == 1 and isinstance(args[0], ast.Constant):
-            word = args[0].value
-            if isinstance(word, str) and word.strip().lower() in _FLOAT_WORDS:
-                return _FLOAT_WORDS[word.strip().lower()]
-    raise NotALiteral(f"{type(node).__name__} is not a literal")
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        raise NotALiteral("unhashable element in a set or dict key") from None
-    return value
+MAX_ANSWER_CHARS = 100_000
+"""The longest value answer read (an action is at most this long anyway)."""
 
 
 class _Unreadable:
@@ -151,52 +77,66 @@ class Verdict:
 
 
 class Verifier:
-    """Checks answers against tasks; batches every sandbox run into one executor call."""
+    """Checks answers against tasks; every sandbox run of a batch goes in one executor call.
 
-    def __init__(self, executor: Executor | None) -> None:
+    ``budget_s`` bounds all the runs of one induction answer together (default: the
+    executor's ``timeout_s``), so that one step of an env ends within about that long.
+    """
+
+    def __init__(self, executor: Executor | None, budget_s: float | None = None) -> None:
         self._executor = executor
+        self._budget_s = budget_s
 
     def verify_batch(self, tasks: list[Task], answers: list[str]) -> list[Verdict]:
         """One verdict per (task, answer) pair."""
         verdicts: list[Verdict | None] = [None] * len(tasks)
-        jobs: list[Job] = []
-        owners: list[tuple[int, str, float]] = []  # (which answer, which gold output, tolerance)
+        programs: list[Program] = []
+        owners: list[tuple[int, Task]] = []
         for i, (task, answer) in enumerate(zip(tasks, answers, strict=True)):
-            if task.mode == "deduction":
+            if not isinstance(answer, str):
+                verdicts[i] = Verdict(False, 0.0, "not_a_literal", "the answer is not text")
+            elif task.mode == "deduction":
                 verdicts[i] = self._deduction(task, answer)
             elif task.mode == "abduction":
-                jobs.append(Job(task.program, answer))
-                owners.append((i, task.output, task_atol(task)))
+                try:
+                    parse_args(answer, max_chars=MAX_ANSWER_CHARS)
+                except NotALiteral as exc:
+                    reason = f"the answer is not literal data: {exc}"
+                    verdicts[i] = Verdict(False, 0.0, "not_a_literal", reason)
+                    continue
+                programs.append(Program(task.program, (answer,)))
+                owners.append((i, task))
             else:
-                for pair in task.hidden:
-                    jobs.append(Job(answer, pair.args))
-                    owners.append((i, pair.output, task_atol(task)))
-        if jobs:
+                inputs = tuple(pair.args for pair in task.hidden)
+                programs.append(Program(answer, inputs, budget_s=self._budget()))
+                owners.append((i, task))
+        if programs:
             if self._executor is None:
                 raise RuntimeError("abduction and induction need an executor")
-            results = self._executor.run_batch(jobs)
-            per_answer: dict[int, list[tuple[Any, str, float]]] = {}
-            for (i, gold, atol), result in zip(owners, results, strict=True):
-                per_answer.setdefault(i, []).append((result, gold, atol))
-            for i, runs in per_answer.items():
-                verdicts[i] = self._from_runs(runs)
+            for (i, task), results in zip(owners, self._executor.run_programs(programs), strict=True):
+                golds = [task.output] if task.mode == "abduction" else [p.output for p in task.hidden]
+                verdicts[i] = self._from_runs(results, golds, task_atol(task))
         return verdicts  # type: ignore[return-value]
+
+    def _budget(self) -> float | None:
+        if self._budget_s is not None:
+            return self._budget_s
+        return self._executor.timeout_s if self._executor is not None else None
 
     def _deduction(self, task: Task, answer: str) -> Verdict:
         try:
-            value = parse_literal(answer)
+            value = parse_literal(answer, max_chars=MAX_ANSWER_CHARS)
         except NotALiteral as exc:
             return Verdict(False, 0.0, "not_a_literal", f"the answer is not a literal: {exc}")
         if matches_gold(value, task.output, task_atol(task)):
             return Verdict(True, 1.0, "ok", output=answer)
         return Verdict(False, 0.0, "wrong", "the predicted output differs from the program's", answer)
 
-    def _from_runs(self, runs: list[tuple[Any, str, float]]) -> Verdict:
+    def _from_runs(self, results: list[Any], golds: list[str], atol: float) -> Verdict:
         passed = 0
         first_problem: Verdict | None = None
-        for result, gold, atol in runs:
-            # The worker's canonical repr equal to the gold text is the common, cheap case.
-            if result.ok and (result.output == gold or matches_gold(result.value, gold, atol)):
+        for result, gold in zip(results, golds, strict=True):
+            if result.ok and output_matches(result.output, gold, atol):
                 passed += 1
             elif first_problem is None:
                 if result.ok:
@@ -204,7 +144,19 @@ class Verifier:
                                             f"{gold[:200]}", result.output)
                 else:
                     first_problem = Verdict(False, 0.0, str(result.status), result.error)
-        score = passed / len(runs)
+        score = passed / len(results)
         if first_problem is None:
-            return Verdict(True, 1.0, "ok", output=runs[0][0].output)
+            return Verdict(True, 1.0, "ok", output=results[0].output)
         return Verdict(False, score, first_problem.status, first_problem.error, first_problem.output)
+
+
+def output_matches(output: str, gold: str, atol: float = 0.0) -> bool:
+    """Whether a run's canonical output text equals the gold output text (the rule of
+    :func:`values_equal`; floats within ``atol``).  Equal texts are the common, cheap case."""
+    if output == gold:
+        return True
+    try:
+        value = parse_literal(output)
+    except NotALiteral:
+        return False  # unreadable here (an int past this interpreter's digit limit): texts differ
+    return matches_gold(value, gold, atol)

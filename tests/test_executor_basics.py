@@ -56,9 +56,11 @@ def f(xs):
     assert result.value == (10, 55, {1: 1, 4: 1, 9: 2}, [1, 9, 9])
 
 
-def test_args_may_be_expressions_and_name_globals(executor: Executor) -> None:
+def test_args_are_literal_data_unless_asked_to_evaluate(executor: Executor) -> None:
     program = "TABLE = [5, 6, 7]\ndef f(xs, g):\n    return [g(x) for x in xs]"
-    result = executor.run(program, "TABLE[:], lambda x: x < 6")
+    refused = executor.run(program, "TABLE[:], lambda x: x < 6")
+    assert refused.status is Status.REJECTED and "not a literal" in refused.error
+    result = executor.run(program, "TABLE[:], lambda x: x < 6", evaluate_args=True)
     assert result.ok and result.value == [True, False, False]
     assert executor.run("def f(*a, **k):\n    return len(a), sorted(k)", "1, 2, z=3,").value == (2, ["z"])
     assert executor.run("def f():\n    return 7", "").value == 7
@@ -98,7 +100,8 @@ def test_values_equal_rule() -> None:
 def test_cruxeval_fidelity_all_800(executor: Executor, cruxeval_rows: list[dict]) -> None:
     """Every CRUXEval item, run with its gold input, gives exactly its gold output."""
     assert len(cruxeval_rows) == 800
-    results = executor.run_batch([Job(row["code"], row["input"]) for row in cruxeval_rows])
+    jobs = [Job(row["code"], row["input"], evaluate_args=True) for row in cruxeval_rows]
+    results = executor.run_batch(jobs)
     failures = []
     for row, result in zip(cruxeval_rows, results, strict=True):
         gold = ast.literal_eval(row["output"])
@@ -108,6 +111,7 @@ def test_cruxeval_fidelity_all_800(executor: Executor, cruxeval_rows: list[dict]
 
 
 def test_validate_accepts_all_cruxeval_programs(executor: Executor, cruxeval_rows: list[dict]) -> None:
-    results = executor.validate_batch([Job(row["code"], row["input"]) for row in cruxeval_rows])
+    jobs = [Job(row["code"], row["input"], evaluate_args=True) for row in cruxeval_rows]
+    results = executor.validate_batch(jobs)
     bad = [(row["id"], r.status, r.error) for row, r in zip(cruxeval_rows, results, strict=True) if not r.ok]
     assert bad == []

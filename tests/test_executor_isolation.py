@@ -60,7 +60,8 @@ def timed_batch(ex: Executor, jobs: list[Job]) -> tuple[list[Result], float]:
 
 
 def worker_pids(ex: Executor) -> list[int]:
-    return [w.proc.pid for w in ex._pool]
+    """Host pids of the executor's zygotes (the processes every sandboxed child forks from)."""
+    return [z.proc.pid for z in ex._zygotes.values()]
 
 
 def _proc_table() -> dict[int, tuple[int, str]]:
@@ -113,6 +114,17 @@ def still_alive_after(pids: set[int], within_s: float = 3.0) -> set[int]:
         time.sleep(0.05)
 
 
+def eventually(check, within_s: float = 5.0) -> bool:
+    """Whether ``check()`` becomes true within ``within_s`` (children are reaped and
+    replaced asynchronously, and more slowly on a loaded machine)."""
+    deadline = time.monotonic() + within_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def worker_tree(ex: Executor) -> set[int]:
     """Host pids of every worker process (bwrap and the sandboxed interpreter)."""
     pids = set(worker_pids(ex))
@@ -130,7 +142,7 @@ def poison_then_probe(ex: Executor, poison: str, probe: str, args: str = "") -> 
     before, poisoned, after = ex.run_batch([Job(probe, args), Job(poison, args), Job(probe, args)])
     poisoned_alone = ex.run(poison, args)
     after_alone = ex.run(probe, args)
-    assert worker_pids(ex) == pid, "the worker was replaced: poison and probe did not share it"
+    assert worker_pids(ex) == pid, "the zygote was replaced: poison and probe did not share it"
     return before, poisoned, after, poisoned_alone, after_alone
 
 
@@ -234,15 +246,16 @@ def test_decimal_context_does_not_leak(solo: Executor) -> None:
     assert before.value == after.value == after_alone.value == "0." + "3" * 28
 
 
-def test_random_seed_does_not_leak(solo: Executor) -> None:
-    poison = "import random\ndef f():\n    random.seed(0)\n    return random.random()"
-    probe = "import random\ndef f():\n    return random.random()"
-    _, poisoned, after, poisoned_alone, after_alone = poison_then_probe(solo, poison, probe)
-    seeded = random.Random(0)
-    predictable = {seeded.random() for _ in range(5)}
-    assert poisoned.value == poisoned_alone.value == random.Random(0).random()
-    assert after.ok and after_alone.ok
-    assert after.value not in predictable and after_alone.value not in predictable
+def test_random_state_is_the_same_at_the_start_of_every_run(solo: Executor) -> None:
+    """Every run starts from the same seed (so nothing can differ between validation and
+    scoring), and what one run draws or seeds does not move the next run's numbers."""
+    poison = "import random\ndef f():\n    random.seed(9)\n    return [random.random() for _ in range(100)]"
+    probe = "import random\ndef f():\n    return random.random(), random.Random().random()"
+    before, poisoned, after, poisoned_alone, after_alone = poison_then_probe(solo, poison, probe)
+    assert poisoned.ok and poisoned_alone.ok
+    assert before.value == after.value == after_alone.value
+    fresh = random.Random(0).random()
+    assert before.value == (fresh, fresh)
 
 
 @pytest.mark.parametrize(
@@ -468,7 +481,7 @@ def test_fork_bomb_is_refused(os_ex: Executor) -> None:
     assert bombed.status is not Status.OK and "PermissionError" in (bombed.error or "")
     assert (after.status, after.value) == (Status.OK, 2)
     assert elapsed < os_ex.timeout_s + SLACK_S
-    assert descendants(os.getpid()) <= before
+    assert eventually(lambda: len(descendants(os.getpid())) <= len(before))
 
 
 @pytest.mark.parametrize(
@@ -518,16 +531,6 @@ CPU_HOGS = {
             finally:
                 while True:
                     pass
-    """),
-    "slow-finaliser": prog("""
-        class Slow:
-            def __del__(self):
-                while True:
-                    pass
-        def f():
-            a = Slow()
-            a.me = a
-            return 1
     """),
 }
 
@@ -738,7 +741,8 @@ def test_accepts_a_parameter_shadowing_a_forbidden_name(executor: Executor) -> N
 
 def test_no_cruxeval_program_is_rejected(executor: Executor, cruxeval_rows: list[dict]) -> None:
     assert len(cruxeval_rows) == 800
-    results = executor.run_batch([Job(row["code"], row["input"]) for row in cruxeval_rows])
+    jobs = [Job(row["code"], row["input"], evaluate_args=True) for row in cruxeval_rows]
+    results = executor.run_batch(jobs)
     rejected = [(row["id"], r.error) for row, r in zip(cruxeval_rows, results, strict=True)
                 if r.status is Status.REJECTED]
     assert rejected == []
@@ -913,22 +917,41 @@ def test_a_dying_worker_fails_only_its_job(os_ex: Executor, crash: str) -> None:
     assert elapsed < os_ex.timeout_s + SLACK_S
 
 
-def test_a_crashed_worker_is_replaced_and_reaped(os_ex: Executor) -> None:
-    old = worker_tree(os_ex)
+def test_a_crashed_child_is_named_and_reaped(os_ex: Executor) -> None:
+    before = len(worker_tree(os_ex))
+    zygotes = worker_pids(os_ex)
     result = os_ex.run("import ctypes\ndef f():\n    return ctypes.string_at(0)", "")
-    assert result.status is Status.ERROR and "worker" in result.error
-    assert still_alive_after(old) == set()
-    assert len(os_ex._pool) == 1 and worker_pids(os_ex)[0] not in old
-    assert os_ex.run("def f():\n    return 'replaced'", "").value == "replaced"
+    assert result.status is Status.ERROR and "SIGSEGV" in result.error
+    assert os_ex.run("def f():\n    return 'next'", "").value == "next"
+    assert worker_pids(os_ex) == zygotes  # a crash costs one child, never the zygote
+    assert eventually(lambda: len(worker_tree(os_ex)) <= before)
 
 
-def test_a_killed_timed_out_worker_leaves_no_process(solo: Executor) -> None:
-    old = worker_tree(solo)
-    assert len(old) >= 1
+def test_a_killed_timed_out_child_leaves_no_process(solo: Executor) -> None:
+    before = worker_tree(solo)
+    assert len(before) >= 1
     stubborn = CPU_HOGS["catches-the-alarm"]
     assert solo.run(stubborn, "").status is Status.TIMEOUT
-    assert still_alive_after(old) == set()
+    assert eventually(lambda: len(worker_tree(solo)) <= len(before))
+    busy = [pid for pid in worker_tree(solo) if _proc_table().get(pid, (0, ""))[1] == "R"]
+    assert eventually(lambda: not [p for p in busy if alive(p) and _proc_table().get(p, (0, ""))[1] == "R"])
     assert solo.run("def f():\n    return 3", "").value == 3
+
+
+def test_a_finaliser_never_runs_after_the_result_is_taken(solo: Executor) -> None:
+    slow = prog("""
+        class Slow:
+            def __del__(self):
+                while True:
+                    pass
+        def f():
+            a = Slow()
+            a.me = a
+            return 1
+    """)
+    (result, after), elapsed = timed_batch(solo, [Job(slow, ""), Job("def f():\n    return 2", "")])
+    assert (result.status, result.value, after.value) == (Status.OK, 1, 2)
+    assert elapsed < solo.timeout_s
 
 
 def test_close_leaves_no_worker_processes() -> None:
@@ -937,7 +960,7 @@ def test_close_leaves_no_worker_processes() -> None:
     results = ex.validate_batch([Job("def f(x):\n    return x", "1")])  # starts the second-opinion workers
     assert results[0].ok
     tree = worker_tree(ex)
-    assert len(worker_pids(ex)) == 4 and tree
+    assert len(worker_pids(ex)) == 2 and tree  # one zygote per string-hash seed
     ex.close()
     assert still_alive_after(tree) == set()
     assert descendants(os.getpid()) - before == set()

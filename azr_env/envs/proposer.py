@@ -32,7 +32,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ..buffers import TaskBuffer
-from ..executor import Executor, Job
+from ..executor import Executor, NotALiteral, Program, parse_args
 from ..learnability import learnability, solve_rates
 from ..parsing import FORMAT_RULES, answer_region, code_blocks
 from ..prompts import BANNED_IMPORTS, PROMPT_FORMATS, chat_messages, proposer_prompt, solver_prompt
@@ -174,6 +174,10 @@ class ProposerEnv(gym.Env[str, str]):
         out = _Outcome(env=self)
         if not isinstance(action, str):
             return _invalid(out, f"the action must be a str, got {type(action).__name__}", format_error=True)
+        if len(action) > self.action_space.max_length:
+            limit = self.action_space.max_length
+            return _invalid(out, f"the action is longer than the action space's {limit} characters",
+                            format_error=True)
         region = answer_region(action, self.format_rule)  # type: ignore[arg-type]
         if not region.format_ok or region.answer is None:
             return _invalid(out, region.reason or "bad format", format_error=True)
@@ -263,6 +267,17 @@ def _entry_point_f(program: str) -> tuple[str, str | None]:
         return program, "the program could not be tokenised"
 
 
+def _non_literal_input(inputs: Sequence[str]) -> str | None:
+    """Task inputs are data: each must be an argument list of literals, like the answers
+    that abduction solvers must give (so every abduction task has a literal answer)."""
+    for text in inputs:
+        try:
+            parse_args(text)
+        except NotALiteral as exc:
+            return f"an input is not literal data ({exc}): {text[:100]!r}"
+    return None
+
+
 def _banned_import(program: str, banned: frozenset[str]) -> str | None:
     """The first imported module any of whose path components is banned."""
     try:
@@ -293,15 +308,19 @@ def evaluate(envs: Sequence[ProposerEnv], actions: Sequence[Any]) -> list[tuple[
 
 
 def _validate(outcomes: list[_Outcome]) -> None:
-    todo = [out for out in outcomes if out.reason is None]
+    todo = []
+    for out in outcomes:
+        if out.reason is not None:
+            continue
+        problem = _non_literal_input(out.inputs)
+        if problem:
+            _invalid(out, problem)
+        else:
+            todo.append(out)
     if not todo:
         return
-    jobs = [Job(out.program or "", args) for out in todo for args in out.inputs]
-    results = todo[0].env.executor().validate_batch(jobs)
-    at = 0
-    for out in todo:
-        mine = results[at : at + len(out.inputs)]
-        at += len(out.inputs)
+    programs = [Program(out.program or "", out.inputs) for out in todo]
+    for out, mine in zip(todo, todo[0].env.executor().validate_programs(programs), strict=True):
         bad = next((r for r in mine if not r.ok), None)
         if bad is not None:
             which = "an input" if len(mine) > 1 else "the program"

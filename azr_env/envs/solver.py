@@ -193,6 +193,9 @@ class SolverEnv(gym.Env[str, str]):
             raise ResetNeeded("call reset() before step(); each episode is a single step")
         if not isinstance(action, str):
             return Parsed(False, None, f"the action must be a str, got {type(action).__name__}")
+        if len(action) > self.action_space.max_length:
+            return Parsed(False, None, f"the action is longer than the action space's "
+                          f"{self.action_space.max_length} characters")
         return extract_answer(action, self.mode, self.format_rule)  # type: ignore[arg-type]
 
     def finish(self, parsed: Parsed, verdict: Verdict | None) -> tuple[str, float, bool, bool, dict]:

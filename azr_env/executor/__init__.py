@@ -6,21 +6,25 @@
 '42'
 """
 
-from .executor import Executor, Job, Result, Status, run_batch
+from .executor import Executor, Job, Program, Result, Status, run_batch
 from .jail import Isolation
 from .policy import ALLOWED_MODULES, PolicyViolation, check_program
-from .values import canonical_repr, values_equal
+from .values import NotALiteral, canonical_repr, parse_args, parse_literal, values_equal
 
 __all__ = [
     "ALLOWED_MODULES",
     "Executor",
     "Isolation",
     "Job",
+    "NotALiteral",
     "PolicyViolation",
+    "Program",
     "Result",
     "Status",
     "canonical_repr",
     "check_program",
+    "parse_args",
+    "parse_literal",
     "run_batch",
     "values_equal",
 ]

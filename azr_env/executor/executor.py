@@ -1,30 +1,34 @@
-"""The sandboxed executor: runs untrusted programs in warm, jailed worker processes.
+"""The sandboxed executor: every program runs in a fresh, jailed process of its own.
 
-Design, in one paragraph: a pool of pre-started workers (one per core by default), each
-a ``_worker.py`` process inside bubblewrap with rlimits and a seccomp filter.  The parent
-sends each worker a chunk of jobs at a time over a pipe; the worker runs them one after
-another, each in a fresh namespace that shares nothing with the one before (see
-``_worker.py``), and writes one result frame per job on a separate pipe.  The parent
-watches a wall-clock deadline for the job in flight on each worker and kills the whole
-worker (process group and PID namespace) when it passes; the job gets ``timeout``, the
-rest of its chunk is re-queued, and a fresh worker takes the place of the old one.
-Amortising process start-up over many jobs is what makes this fast; the per-job fresh
-world is what keeps it isolated.
+Design, in one paragraph: per string-hash seed, one *zygote* (``_zygote.py``) runs inside
+bubblewrap with every allowed module imported.  It forks a few idle children ahead of
+need.  To run a program (with all of its inputs) the caller takes an idle child, writes
+the job straight into the child's pipe, and reads one result record per input straight
+from the child's other pipe; the child runs nothing else and exits.  A child that overruns
+its deadline is killed (the zygote does it when asked, and reports every exit status so
+that a crash is named by its signal).  Forking a warm template is what makes one process
+per program affordable; one process per program is what makes programs unable to touch
+each other.  The caller believes nothing a child sends: records are bounded and checked,
+and the only payload is text, which it parses without evaluating.
 """
 
 from __future__ import annotations
 
+import array
 import atexit
 import ctypes
+import dataclasses
 import enum
-import io
+import functools
 import json
 import logging
+import math
 import os
 import pickle
+import queue
 import selectors
 import signal
-import struct
+import socket
 import subprocess
 import threading
 import time
@@ -35,21 +39,30 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _protocol as proto
 from . import jail as jail_lib
 from .jail import Isolation
+from .values import NotALiteral, parse_literal
 
 log = logging.getLogger("azr_env.executor")
 
-_FRAME = struct.Struct(">I")
-_HASH_SEEDS = (0, 1)  # regular workers, and the second opinion for validate_batch
-_KILL_GRACE_S = 0.5  # the parent kills this long after the worker's own alarm
-_MAX_FRAME = 256 * 2**20
-_PROTOCOL_3 = b"\x80\x03"
-_MAX_CHUNK = 64
+_KILL_GRACE_S = 0.5  # the caller kills this long after the child's own alarm
+_DEATH_REPORT_S = 2.0  # how long to wait for the zygote to say how a child died
+_MAX_START_ATTEMPTS = 3  # a job whose child dies before starting it is tried this often
+_MAX_TIMEOUT_S = 24 * 3600.0
+_MIN_SLICE = 64  # a program's inputs are split across children only in slices this long
+# Validation asks a program to run in half the limit, so that a task near the limit cannot
+# time out in some learnability samples and not in others.
+VALIDATION_TIME_FRACTION = 0.5
+# The clock and random seed each kind of zygote gives its children (see _jobspace.py).
+_SEED_CLASSES = (
+    {"hash_seed": "0", "clock": 1_700_000_000.0, "random_seed": 0},
+    {"hash_seed": "1", "clock": 1_800_000_000.123456, "random_seed": 1},
+)
 
 
 class Status(str, enum.Enum):
-    """How a job ended."""
+    """How a run ended."""
 
     OK = "ok"
     ERROR = "error"
@@ -59,34 +72,66 @@ class Status(str, enum.Enum):
     UNSUPPORTED_VALUE = "unsupported_value"
     OUTPUT_TOO_LARGE = "output_too_large"
     NONDETERMINISTIC = "nondeterministic"
+    NOT_RUN = "not_run"
 
     def __str__(self) -> str:
         return self.value
 
 
-_STATUS = {s.value: s for s in Status}
+_STATUS = [Status(name) for name in proto.STATUS_CODES]
 
 
 @dataclass(frozen=True)
 class Job:
-    """A program defining ``f`` and the source text of the argument list to call it with."""
+    """One call: a program defining ``f``, and the argument list to call it with.
+
+    ``args`` is the text of an argument list of literals (``"[1, 2], 'a', k=3"``), read in
+    the sandbox by a parser that evaluates nothing: it is data, never code.  With
+    ``evaluate_args=True`` it is instead evaluated as Python, in the program's own process
+    and namespace (for trusted dataset inputs such as CRUXEval's ``range(100, 120)``).
+    """
 
     program: str
     args: str
+    evaluate_args: bool = False
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program and the inputs to call its ``f`` on: one trust domain.
+
+    The program runs in fresh sandboxed processes of its own, which run nothing else (a
+    long list of inputs may be split across several, all running this program).  Inputs
+    run in order, each in a fresh namespace.  With ``stop_on_failure`` (the default) the
+    first input that is not ``ok`` ends the program's runs and the rest are ``not_run``;
+    without it every input runs (for computing a dataset's gold outputs).  ``budget_s``
+    bounds the runs of one process together; each run is also bound by the executor's
+    ``timeout_s``.  ``evaluate_args`` as for :class:`Job`.
+    """
+
+    source: str
+    inputs: tuple[str, ...]
+    evaluate_args: bool = False
+    budget_s: float | None = None
+    stop_on_failure: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.inputs, str):
+            raise TypeError("inputs must be a sequence of argument-list texts, not one string")
+        object.__setattr__(self, "inputs", tuple(self.inputs))
 
 
 @dataclass(frozen=True)
 class Result:
-    """What running one job gave.
+    """What one run gave.
 
-    ``output`` is the canonical repr of the return value and ``value`` that value rebuilt
-    in the caller (never by ``eval``); both are None unless ``status`` is ``ok``.
-    ``error`` says why otherwise.
+    ``output`` is the canonical text of the return value (``ok`` only); :attr:`value` is
+    that value, read from the text by a parser that evaluates nothing.  ``error`` says why
+    otherwise.
     """
 
     status: Status
     output: str | None = None
-    value: Any = None
     error: str | None = None
     duration_s: float = 0.0
 
@@ -94,16 +139,21 @@ class Result:
     def ok(self) -> bool:
         return self.status is Status.OK
 
+    @functools.cached_property
+    def value(self) -> Any:
+        """The returned value (None unless ``ok``).  Raises ValueError for the rare output
+        that cannot be read back here (an int longer than this interpreter reads)."""
+        if self.output is None:
+            return None
+        try:
+            return parse_literal(self.output)
+        except NotALiteral as exc:
+            raise ValueError(f"the output cannot be read back as a value: {exc}") from None
 
-class _ValueUnpickler(pickle.Unpickler):
-    """Unpickles worker frames: builtin data only, no class or function can be named."""
 
-    def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins" and name in ("complex", "set", "frozenset"):
-            return {"complex": complex, "set": set, "frozenset": frozenset}[name]
-        raise pickle.UnpicklingError(f"worker sent a forbidden global {module}.{name}")
-
-
+# ---------------------------------------------------------------------------------------
+# Starting processes from one long-lived thread
+# ---------------------------------------------------------------------------------------
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -111,107 +161,200 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
     _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+class _Spawner:
+    """Starts every zygote from one thread that lives as long as the process.
+
+    ``PR_SET_PDEATHSIG`` (ours, and bubblewrap's ``--die-with-parent``) fires when the
+    *thread* that started a process ends.  A zygote started from a short-lived thread would
+    die with it, and take its children's jobs along.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+
+    def popen(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._requests = queue.SimpleQueue()
+                self._thread = threading.Thread(target=self._serve, name="azr-sandbox-spawner", daemon=True)
+                self._thread.start()
+        done: queue.SimpleQueue = queue.SimpleQueue()
+        self._requests.put((cmd, kwargs, done))
+        outcome = done.get()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def _serve(self) -> None:
+        requests = self._requests
+        while True:
+            cmd, kwargs, done = requests.get()
+            try:
+                done.put(subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kwargs))
+            except BaseException as exc:  # handed back to the caller
+                done.put(exc)
+
+
+_SPAWNER = _Spawner()
+
+
+# ---------------------------------------------------------------------------------------
+# The caller's view of zygotes, children and programs
+# ---------------------------------------------------------------------------------------
 @dataclass
-class _Task:
-    """One execution to do: a job, how many calls, and which hash seed it needs."""
+class _Domain:
+    """One child's work: a program on a slice ``[start, end)`` of its inputs.
 
-    program: str
-    args: str
+    ``results`` is the whole program's list, shared by every slice of it.
+    """
+
+    program: Program
+    start: int
+    end: int
+    results: list[Result | None]
     calls: int
-    seed_class: int
+    timeout_s: float
+    attempts: int = 0
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.program.inputs[self.start : self.end]
+
+    @property
+    def budget_s(self) -> float | None:
+        return self.program.budget_s
+
+    @property
+    def done(self) -> bool:
+        return all(r is not None for r in self.results[self.start : self.end])
+
+    def finish(self, index: int, result: Result) -> None:
+        """Result for input ``index`` (of the program); with ``stop_on_failure``, the
+        inputs after it in this slice are not run."""
+        self.results[index] = result
+        if not result.ok and self.program.stop_on_failure:
+            for later in range(index + 1, self.end):
+                if self.results[later] is None:
+                    self.results[later] = _not_run(index, result.status)
+
+    def rest(self, index: int) -> _Domain | None:
+        """Without ``stop_on_failure``: the inputs after ``index`` that a dead child left."""
+        if self.program.stop_on_failure or index + 1 >= self.end:
+            return None
+        return _Domain(self.program, index + 1, self.end, self.results, self.calls, self.timeout_s)
 
 
-class _Worker:
-    """One worker process and its pipes, as seen from the parent."""
+class _Child:
+    """A sandboxed child process, from the caller's side: two pipe ends and its state."""
+
+    def __init__(self, zygote: _Zygote, child_id: int, pid: int, job_fd: int, result_fd: int) -> None:
+        self.zygote = zygote
+        self.id = child_id
+        self.pid = pid
+        self.job_fd = job_fd
+        self.result_fd = result_fd
+        self.domain: _Domain | None = None
+        self.pending = b""  # job bytes not yet written
+        self.buffer = bytearray()
+        self.started = False
+        self.next_index = 0
+        self.failed = False  # a non-ok result came: only DONE may follow
+        self.deadline = math.inf
+        self.run_start = 0.0
+        self.budget_deadline = math.inf
+        self.dying_since: float | None = None  # EOF without DONE: waiting for the exit status
+        self.exit_status: int | None = None
+        self.closed = False
+        os.set_blocking(job_fd, False)
+        os.set_blocking(result_fd, False)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            for fd in (self.job_fd, self.result_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+class _Zygote:
+    """One zygote process (for one string-hash seed), from the caller's side."""
 
     def __init__(self, executor: Executor, seed_class: int) -> None:
         self.seed_class = seed_class
-        self.inflight: deque[int] = deque()
-        self.buffer = bytearray()
         self.ready = False
         self.hello: dict = {}
-        self.jobs_done = 0
-        self.recycle = False
+        self.idle: deque[_Child] = deque()
+        self.children: dict[int, _Child] = {}
+        self.requested = 0  # forks asked for and not yet born
         self.started = time.monotonic()
-        self.last_progress = self.started
-        read_fd, write_fd = os.pipe()
-        config = dict(executor._worker_config, result_fd=write_fd)
-        env = {"PYTHONHASHSEED": str(_HASH_SEEDS[seed_class]), "LC_ALL": "C.UTF-8"}
-        worker_py = os.path.join(jail_lib.WORKER_DIR, "_worker.py")
+        self.dead = False
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        seed = _SEED_CLASSES[seed_class]
+        config = dict(executor._zygote_config, control_fd=theirs.fileno(), clock=seed["clock"],
+                      random_seed=seed["random_seed"])
+        env = {"PYTHONHASHSEED": seed["hash_seed"], "LC_ALL": "C.UTF-8"}
+        zygote_py = os.path.join(jail_lib.WORKER_DIR, "_zygote.py")
         if executor._bwrap:
-            seccomp_dir = executor._seccomp_dir
-            cmd = jail_lib.bwrap_command(executor._bwrap, env, seccomp_dir)
-            config["seccomp_path"] = f"{jail_lib.SANDBOX_ROOT}/lib" if seccomp_dir else None
-            worker_py = f"{jail_lib.SANDBOX_ROOT}/worker/_worker.py"
+            cmd = jail_lib.bwrap_command(executor._bwrap, env, executor._seccomp_dir)
+            config["seccomp_path"] = f"{jail_lib.SANDBOX_ROOT}/lib" if executor._seccomp_dir else None
+            zygote_py = f"{jail_lib.SANDBOX_ROOT}/worker/_zygote.py"
         else:
             cmd = []
             config["seccomp_path"] = executor._seccomp_dir
-        cmd += [jail_lib.interpreter(), "-I", "-S", "-B", worker_py, json.dumps(config)]
-        main_thread = threading.current_thread() is threading.main_thread()
+        cmd += [jail_lib.interpreter(), "-I", "-S", "-B", zygote_py, json.dumps(config)]
         try:
-            self.proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-                # Tie workers to this process's life (tied to the spawning thread, so
-                # only when that thread is the main one).
-                preexec_fn=_die_with_parent if main_thread else None,
-                env=None if executor._bwrap else env,
-                cwd="/",
+            self.proc = _SPAWNER.popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                pass_fds=(theirs.fileno(),), start_new_session=True,
+                env=None if executor._bwrap else env, cwd="/",
             )
+        except BaseException:
+            ours.close()
+            raise
         finally:
-            os.close(write_fd)
-        self.fd = read_fd
-        os.set_blocking(read_fd, False)
+            theirs.close()
+        self.sock = ours
+        self.sock.setblocking(False)
         os.set_blocking(self.proc.stderr.fileno(), False)
 
-    def send(self, tasks: list[tuple[int, _Task]]) -> None:
-        batch = [(tid, t.program, t.args, t.calls) for tid, t in tasks]
-        data = pickle.dumps(batch, protocol=5)
-        self.proc.stdin.write(_FRAME.pack(len(data)) + data)
-        self.proc.stdin.flush()
-        self.inflight.extend(tid for tid, _ in tasks)
-        self.last_progress = time.monotonic()
+    def send(self, message: bytes) -> bool:
+        try:
+            self.sock.send(message)
+            return True
+        except OSError:
+            self.dead = True
+            return False
 
-    def read_frames(self) -> tuple[list[Any], bool]:
-        """Frames available now, and whether the worker has closed its pipe."""
-        eof = False
+    def request_children(self, wanted: int) -> None:
+        while not self.dead and len(self.idle) + self.requested < wanted:
+            if not self.send(proto.FORK):
+                return
+            self.requested += 1
+
+    def receive(self) -> list[tuple[bytes, list[int]]]:
+        """Messages waiting on the control socket (tag+payload, fds); marks EOF as dead."""
+        messages = []
         while True:
             try:
-                chunk = os.read(self.fd, 1 << 20)
-            except BlockingIOError:
+                data, ancdata, _, _ = self.sock.recvmsg(proto.MAX_CONTROL, socket.CMSG_SPACE(16))
+            except (BlockingIOError, InterruptedError):
                 break
             except OSError:
-                eof = True
+                self.dead = True
                 break
-            if not chunk:
-                eof = True
+            if not data:
+                self.dead = True
                 break
-            self.buffer += chunk
-        payloads = []
-        offset = 0
-        while len(self.buffer) - offset >= 4:
-            (size,) = _FRAME.unpack_from(self.buffer, offset)
-            if size > _MAX_FRAME:
-                raise pickle.UnpicklingError("worker sent an oversized frame")
-            if len(self.buffer) - offset < 4 + size:
-                break
-            payload = self.buffer[offset + 4 : offset + 4 + size]
-            if payload[:2] != _PROTOCOL_3:  # see below: frames must not share memo numbering
-                raise pickle.UnpicklingError("worker frame is not a protocol-3 pickle")
-            payloads.append(payload)
-            offset += 4 + size
-        del self.buffer[:offset]
-        if not payloads:
-            return [], eof
-        # One unpickler reads the consecutive pickles: much cheaper than one per frame.
-        # Workers pickle with protocol 3, whose memo indices are explicit, so frames stay
-        # independent even though the unpickler's memo outlives each one.
-        unpickler = _ValueUnpickler(io.BytesIO(b"".join(payloads)))
-        return [unpickler.load() for _ in payloads], eof
+            fds = array.array("i")
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+            messages.append((data, list(fds)))
+        return messages
 
     def stderr_text(self) -> str:
         try:
@@ -220,39 +363,43 @@ class _Worker:
             data = b""
         return data.decode(errors="replace").strip()[-500:]
 
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        self.close_pipes()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            log.error("sandbox worker %s did not exit after SIGKILL", self.proc.pid)
-
-    def close_pipes(self) -> None:
-        for closer in (self.proc.stdin.close, self.proc.stderr.close, lambda: os.close(self.fd)):
+    def stop(self, kill: bool = True) -> None:
+        """Quit the zygote (and with it, in the jail, every child); close our ends."""
+        for child in list(self.children.values()):
+            child.close()
+        self.children.clear()
+        self.idle.clear()
+        if kill:
+            self.send(proto.QUIT)
+            for target in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+                try:
+                    target()
+                except (ProcessLookupError, PermissionError, OSError):
+                    pass
+        for closer in (self.sock.close, self.proc.stderr.close):
             try:
                 closer()
             except OSError:
                 pass
-
-    def death_reason(self) -> str:
-        code = self.proc.poll()
-        if code is None:
-            return "the sandbox worker stopped answering"
-        if code < 0:
+        if kill:
             try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = str(-code)
-            return f"the sandbox worker died ({name})"
-        return f"the sandbox worker exited with status {code}"
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                log.error("sandbox zygote %s did not exit after SIGKILL", self.proc.pid)
+        self.dead = True
+
+
+def _death_reason(status: int | None) -> str:
+    if status is None:
+        return "the sandbox process stopped answering"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return f"the sandbox process died ({name})"
+    return f"the sandbox process exited with status {os.waitstatus_to_exitcode(status)} before finishing"
 
 
 _LIVE: weakref.WeakSet[Executor] = weakref.WeakSet()
@@ -264,22 +411,37 @@ def _close_all() -> None:
         executor.close()
 
 
+def _forget_all_after_fork() -> None:
+    for executor in list(_LIVE):
+        executor._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_forget_all_after_fork)
+
+
+# ---------------------------------------------------------------------------------------
+# The executor
+# ---------------------------------------------------------------------------------------
 class Executor:
-    """Runs untrusted Python programs in a pool of jailed, warm worker processes.
+    """Runs untrusted Python programs, each in a fresh, jailed process forked from a warm zygote.
 
     Args:
-        workers: number of worker processes; None means one per core.
-        timeout_s: wall-clock limit for one job (program load and every call).
-        memory_mb: address-space limit of each worker, in MiB.
-        max_output_chars: a longer output repr is ``output_too_large``, never truncated.
+        workers: how many programs run at once; None means one per core.
+        timeout_s: wall-clock limit for one run (one call of ``f`` on one input).
+        memory_mb: address-space limit of each sandboxed process, in MiB.
+        max_output_chars: a longer output is ``output_too_large``, never truncated.
         max_output_items: the most elements (nodes) an output may have.
         jail: ``"auto"`` uses bubblewrap when the host allows it and warns when it can't;
             ``"required"`` raises instead; ``"off"`` never tries (still warns).
         policy: the source policy (imports, names, attributes).  Only for testing the OS
             layers: never turn it off for untrusted code.
-        recycle_after: a worker is replaced after this many jobs.
+        spare_children: idle children each zygote keeps forked ahead of need.
+        start_timeout_s: how long a zygote may take to start.
+        recycle_after: accepted for compatibility and ignored: no process is reused.
 
-    Use it as a context manager, or call :meth:`close`.
+    Use it as a context manager, or call :meth:`close`.  One executor may be used from
+    several threads (calls are served one at a time) and survives ``os.fork``: the child
+    process gets processes of its own on first use.
     """
 
     def __init__(
@@ -292,36 +454,38 @@ class Executor:
         max_output_items: int = 100_000,
         jail: str = "auto",
         policy: bool = True,
-        recycle_after: int = 20_000,
+        spare_children: int | None = None,
         start_timeout_s: float = 60.0,
+        recycle_after: int = 20_000,
     ) -> None:
         if workers is None:
             workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
             workers = workers or 1
-        if not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive int or None, got {workers!r}")
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
-        if not isinstance(memory_mb, int) or memory_mb < 64:
-            raise ValueError(f"memory_mb must be an int >= 64, got {memory_mb!r}")
+        _check_int("workers", workers, 1)
+        _check_seconds("timeout_s", timeout_s)
+        _check_seconds("start_timeout_s", start_timeout_s)
+        _check_int("memory_mb", memory_mb, 64)
+        _check_int("max_output_chars", max_output_chars, 1)
+        _check_int("max_output_items", max_output_items, 1)
+        _check_int("recycle_after", recycle_after, 1)
+        if spare_children is not None:
+            _check_int("spare_children", spare_children, 1)
         if jail not in ("auto", "required", "off"):
             raise ValueError(f"jail must be 'auto', 'required' or 'off', got {jail!r}")
+        if not isinstance(policy, bool):
+            raise TypeError(f"policy must be a bool, got {type(policy).__name__}")
         self.workers = workers
         self.timeout_s = float(timeout_s)
         self.memory_mb = memory_mb
-        self.recycle_after = recycle_after
-        self.start_timeout_s = start_timeout_s
+        self.max_output_chars = max_output_chars
+        self.max_output_items = max_output_items
+        self.start_timeout_s = float(start_timeout_s)
+        self.spare_children = spare_children or min(workers, 4)
         self._lock = threading.RLock()
         self._closed = False
-        self._pool: list[_Worker] = []
-        self._worker_config = {
-            "timeout_s": self.timeout_s,
-            "memory_mb": memory_mb,
-            "max_output_chars": max_output_chars,
-            "max_output_items": max_output_items,
-            "policy": policy,
-            "cpu_lifetime_s": 3600,
-        }
+        self._pid = os.getpid()
+        self._zygotes: dict[int, _Zygote] = {}
+        self._zygote_config = {"memory_mb": memory_mb, "policy": policy}
         notes: list[str] = []
         self._bwrap = None
         if jail != "off":
@@ -332,7 +496,7 @@ class Executor:
                 notes.append(why)
         else:
             notes.append("jail turned off by the caller")
-        self._worker_config["jailed"] = self._bwrap is not None
+        self._zygote_config["jailed"] = self._bwrap is not None
         self._seccomp_dir = jail_lib.find_pyseccomp()
         if self._seccomp_dir is None:
             notes.append("pyseccomp not installed: no seccomp filter")
@@ -341,9 +505,8 @@ class Executor:
         self._notes = notes
         self._policy = policy
         _LIVE.add(self)
-        for _ in range(workers):
-            self._pool.append(_Worker(self, 0))
-        self._wait_ready(self._pool)
+        with self._lock:
+            self._start_zygote(0)
         iso = self.isolation
         if jail == "required" and not iso.seccomp:
             self.close()
@@ -356,8 +519,9 @@ class Executor:
     # ------------------------------------------------------------------ public API
     @property
     def isolation(self) -> Isolation:
-        """The isolation layers in force (from the workers' own reports)."""
-        seccomp = bool(self._pool) and all(w.hello.get("seccomp") for w in self._pool if w.ready)
+        """The isolation layers in force (from the zygotes' own reports)."""
+        ready = [z for z in self._zygotes.values() if z.ready]
+        seccomp = bool(ready) and all(z.hello.get("seccomp") for z in ready)
         return Isolation(
             process=True,
             namespaces=self._bwrap is not None,
@@ -368,47 +532,69 @@ class Executor:
             notes=tuple(self._notes),
         )
 
-    def run(self, program: str, args: str) -> Result:
+    def run(self, program: str, args: str, evaluate_args: bool = False) -> Result:
         """Run one job."""
-        return self.run_batch([Job(program, args)])[0]
+        return self.run_batch([Job(program, args, evaluate_args)])[0]
 
     def run_batch(self, jobs: Iterable[Job]) -> list[Result]:
-        """Run jobs across the workers; one Result per job, in order."""
+        """Run jobs, each in a process of its own; one Result per job, in order."""
         jobs = _as_jobs(jobs)
-        tasks = [_Task(j.program, j.args, 1, 0) for j in jobs]
-        return self._execute(tasks)
+        programs = [Program(j.program, (j.args,), j.evaluate_args) for j in jobs]
+        return [r[0] for r in self._execute(programs, 1, 0)]
+
+    def run_program(self, source: str, inputs: Sequence[str], *, evaluate_args: bool = False,
+                    budget_s: float | None = None) -> list[Result]:
+        """Run one program on each of its inputs (one process); one Result per input."""
+        return self.run_programs([Program(source, tuple(inputs), evaluate_args, budget_s)])[0]
+
+    def run_programs(self, programs: Iterable[Program]) -> list[list[Result]]:
+        """Run programs, each in a process of its own on all its inputs; results in order."""
+        return self._execute(_as_programs(programs), 1, 0)
 
     def validate_batch(self, jobs: Iterable[Job]) -> list[Result]:
-        """Like :meth:`run_batch`, and also reject non-deterministic programs.
-
-        Each job runs in a worker with one string-hash seed, calling ``f`` twice (fresh
-        arguments each time), and again in a worker with another seed.  Any difference
-        in the canonical outputs, or an ok in one run and a failure in another, gives
-        ``nondeterministic``.
-        """
+        """Like :meth:`run_batch`, and also reject non-deterministic programs (see
+        :meth:`validate_programs`)."""
         jobs = _as_jobs(jobs)
-        tasks = [_Task(j.program, j.args, 2, 0) for j in jobs]
-        tasks += [_Task(j.program, j.args, 1, 1) for j in jobs]
-        results = self._execute(tasks)
-        n = len(jobs)
-        return [_merge_determinism(results[i], results[n + i]) for i in range(n)]
+        programs = [Program(j.program, (j.args,), j.evaluate_args) for j in jobs]
+        return [r[0] for r in self.validate_programs(programs)]
+
+    def validate_programs(self, programs: Iterable[Program]) -> list[list[Result]]:
+        """Like :meth:`run_programs`, and also reject what a task must not be.
+
+        Each program runs in a child with one string-hash seed, clock and random seed,
+        calling ``f`` twice per input (fresh arguments each time), and again in a child
+        with another hash seed, clock and random seed.  Any difference in the canonical
+        outputs, or ``ok`` in one run and a failure in another, gives ``nondeterministic``.
+        Each run must finish within half of ``timeout_s``, so that load cannot make a valid
+        task time out when it is scored.
+        """
+        programs = _as_programs(programs)
+        first = self._execute(programs, 2, 0, VALIDATION_TIME_FRACTION)
+        second = self._execute(programs, 1, 1, VALIDATION_TIME_FRACTION)
+        return [[_merge_determinism(a, b) for a, b in zip(x, y, strict=True)]
+                for x, y in zip(first, second, strict=True)]
 
     def close(self) -> None:
-        """Stop every worker.  Safe to call twice; the executor cannot be used after."""
+        """Stop every sandbox process.  Safe to call twice; the executor cannot be used after."""
+        if os.getpid() != self._pid:
+            self._forget_inherited()
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            for worker in self._pool:
-                worker.kill()
-            self._pool.clear()
+            for zygote in self._zygotes.values():
+                zygote.stop()
+            self._zygotes.clear()
             _LIVE.discard(self)
 
     def __enter__(self) -> Executor:
         return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __copy__(self) -> Executor:
-        return self  # a pool of processes is shared, never duplicated
+        return self  # a set of processes is shared, never duplicated
 
     def __deepcopy__(self, memo: dict) -> Executor:
         return self  # e.g. gymnasium deep-copies an env spec's kwargs in env.spec.make()
@@ -417,203 +603,450 @@ class Executor:
         raise TypeError("an Executor cannot be pickled: create one in each process "
                         "(the envs start their own when given executor=None)")
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __del__(self) -> None:
         try:
             self.close()
         except Exception:
             pass
 
-    # ------------------------------------------------------------------ machinery
-    def _wait_ready(self, workers: list[_Worker]) -> None:
-        deadline = time.monotonic() + self.start_timeout_s
-        pending = [w for w in workers if not w.ready]
-        while pending:
-            for worker in pending:
-                frames, eof = worker.read_frames()
-                for frame in frames:
-                    self._on_hello(worker, frame)
-                if eof and not worker.ready:
-                    self._start_failed(worker)
-            pending = [w for w in pending if not w.ready]
-            if pending and time.monotonic() > deadline:
-                self._start_failed(pending[0])
-            if pending:
-                time.sleep(0.005)
+    # ------------------------------------------------------------------ processes
+    def _forget_inherited(self) -> None:
+        """In a forked child of the caller: the zygotes belong to the parent.  Close our
+        copies of their descriptors without a word to them, and start afresh on next use."""
+        if os.getpid() == self._pid:
+            return
+        self._lock = threading.RLock()  # another thread may have held it at the fork
+        for zygote in self._zygotes.values():
+            zygote.stop(kill=False)
+        self._zygotes = {}
+        self._pid = os.getpid()
 
-    def _on_hello(self, worker: _Worker, frame: Any) -> None:
-        if isinstance(frame, tuple) and frame and frame[0] == "hello":
-            worker.ready = True
-            worker.hello = frame[1]
-            worker.last_progress = time.monotonic()
-        else:
-            raise RuntimeError(f"sandbox worker sent {frame!r} before its hello")
+    def _start_zygote(self, seed_class: int) -> _Zygote:
+        """A zygote that has said hello, with idle children on the way."""
+        last_error = ""
+        for _ in range(_MAX_START_ATTEMPTS):
+            zygote = _Zygote(self, seed_class)
+            self._zygotes[seed_class] = zygote
+            deadline = time.monotonic() + self.start_timeout_s
+            while not zygote.ready and not zygote.dead and time.monotonic() < deadline:
+                selectors_wait([zygote.sock], min(0.05, max(0.0, deadline - time.monotonic())))
+                self._on_control(zygote, None)
+            if zygote.ready:
+                zygote.request_children(self.spare_children)
+                return zygote
+            code = zygote.proc.poll()
+            last_error = "it did not say hello in time" if code is None else f"it exited with status {code}"
+            last_error += f": {zygote.stderr_text() or 'no message'}"
+            zygote.stop()
+            del self._zygotes[seed_class]
+        raise RuntimeError(f"the sandbox could not start: {last_error}")
 
-    def _start_failed(self, worker: _Worker) -> None:
-        err = worker.stderr_text()
-        worker.kill()
-        self.close()
-        raise RuntimeError(f"a sandbox worker failed to start: {worker.death_reason()}. {err}")
+    def _zygote(self, seed_class: int) -> _Zygote:
+        zygote = self._zygotes.get(seed_class)
+        if zygote is None or zygote.dead:
+            if zygote is not None:
+                zygote.stop()
+            zygote = self._start_zygote(seed_class)
+        return zygote
 
-    def _spawn(self, seed_class: int) -> _Worker:
-        worker = _Worker(self, seed_class)
-        self._pool.append(worker)
-        return worker
+    def _on_control(self, zygote: _Zygote, run: _Run | None) -> None:
+        """Handle what a zygote says: hello, a new child, a child's exit."""
+        for data, fds in zygote.receive():
+            tag, body = data[:1], data[1:]
+            if tag == proto.HELLO and not zygote.ready:
+                try:
+                    zygote.hello = json.loads(body)
+                except ValueError:
+                    zygote.hello = {}
+                zygote.ready = True
+            elif tag == proto.BORN and len(body) == proto.CHILD.size and len(fds) == 2:
+                child_id, pid = proto.CHILD.unpack(body)
+                child = _Child(zygote, child_id, pid, fds[0], fds[1])
+                zygote.children[child_id] = child
+                zygote.idle.append(child)
+                zygote.requested = max(0, zygote.requested - 1)
+            elif tag == proto.EXITED and len(body) == proto.EXIT.size:
+                child_id, status = proto.EXIT.unpack(body)
+                child = zygote.children.pop(child_id, None)
+                if child is None:
+                    continue
+                child.exit_status = status
+                if child in zygote.idle:  # died while idle: no job lost, no job failed
+                    zygote.idle.remove(child)
+                    child.close()
+                elif run is not None and child.domain is not None:
+                    run.on_exit(child)
+            else:
+                for fd in fds:
+                    os.close(fd)
+                log.error("sandbox zygote %s sent a malformed control message", zygote.proc.pid)
 
-    def _retire(self, worker: _Worker) -> None:
-        worker.kill()
-        self._pool.remove(worker)
-
-    def _execute(self, tasks: list[_Task]) -> list[Result]:
+    # ------------------------------------------------------------------ scheduling
+    def _execute(self, programs: list[Program], calls: int, seed_class: int,
+                 time_fraction: float = 1.0) -> list[list[Result]]:
+        if os.getpid() != self._pid:
+            self._forget_inherited()
         with self._lock:
             if self._closed:
                 raise RuntimeError("this Executor is closed")
-            if not tasks:
+            if not programs:
                 return []
-            return self._schedule(tasks)
+            timeout = self.timeout_s * time_fraction
+            if time_fraction != 1.0:
+                programs = [dataclasses.replace(p, budget_s=p.budget_s * time_fraction)
+                            if p.budget_s is not None else p for p in programs]
+            results: list[list[Result | None]] = [[None] * len(p.inputs) for p in programs]
+            domains = []
+            pieces = max(1, self.workers // len(programs))  # few long programs: spread their inputs
+            for program, out in zip(programs, results, strict=True):
+                n = len(program.inputs)
+                k = max(1, min(pieces, n // _MIN_SLICE))
+                bounds = [n * j // k for j in range(k + 1)]
+                domains += [_Domain(program, a, b, out, calls, timeout)
+                            for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+            _Run(self, domains, seed_class).go()
+            for program, out in zip(programs, results, strict=True):
+                if program.stop_on_failure:  # slices ran side by side: the first failure ends all
+                    first = next((i for i, r in enumerate(out) if r is not None and not r.ok), None)
+                    if first is not None:
+                        gave = out[first].status  # type: ignore[union-attr]
+                        out[first + 1 :] = [r if r is not None and r.status is Status.NOT_RUN else
+                                            _not_run(first, gave) for r in out[first + 1 :]]
+            return results  # type: ignore[return-value]
 
-    def _schedule(self, tasks: list[_Task]) -> list[Result]:
-        results: list[Result | None] = [None] * len(tasks)
-        queues: dict[int, deque[int]] = {0: deque(), 1: deque()}
-        for tid, task in enumerate(tasks):
-            queues[task.seed_class].append(tid)
-        if queues[1] and not any(w.seed_class == 1 for w in self._pool):
-            for _ in range(self.workers):  # the second-opinion workers, started on demand
-                self._spawn(1)
-        remaining = len(tasks)
-        selector = selectors.DefaultSelector()
-        registered: dict[int, _Worker] = {}
+    def _job_bytes(self, domain: _Domain) -> bytes:
+        program = domain.program
+        job = {
+            "program": program.source, "inputs": list(domain.inputs), "calls": domain.calls,
+            "evaluate_args": program.evaluate_args, "timeout_s": domain.timeout_s,
+            "budget_s": program.budget_s, "stop_on_failure": program.stop_on_failure,
+            "max_chars": self.max_output_chars, "max_items": self.max_output_items, "policy": self._policy,
+        }
+        data = pickle.dumps(job, protocol=5)
+        return proto.LENGTH.pack(len(data)) + data
+
+
+class _Run:
+    """One batch of programs through the children of one zygote."""
+
+    def __init__(self, executor: Executor, domains: list[_Domain], seed_class: int) -> None:
+        self.ex = executor
+        self.queue: deque[_Domain] = deque(domains)
+        self.left = len(domains)
+        self.seed_class = seed_class
+        self.busy: dict[int, _Child] = {}  # result fd -> child
+        self.selector = selectors.DefaultSelector()
+        self.zygote = executor._zygote(seed_class)
+        self.starved_since: float | None = None  # work waiting, no idle child
+        # The longest a record may be: an output (4 bytes per character at most) or an error.
+        self.max_record = 4 * max(executor.max_output_chars, proto.MAX_ERROR_CHARS) + 64
+
+    def go(self) -> None:
         try:
-            while remaining:
-                # Dispatch a chunk to every idle, ready worker.
-                per_class = {c: sum(1 for w in self._pool if w.seed_class == c) for c in queues}
-                for worker in list(self._pool):
-                    if worker.fd not in registered:
-                        selector.register(worker.fd, selectors.EVENT_READ)
-                        registered[worker.fd] = worker
-                    queue = queues[worker.seed_class]
-                    if worker.ready and not worker.inflight and queue:
-                        size = _chunk_size(len(queue), per_class[worker.seed_class])
-                        chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-                        try:
-                            worker.send([(tid, tasks[tid]) for tid in chunk])
-                        except (BrokenPipeError, OSError):
-                            queue.extendleft(reversed(chunk))
-                            worker.inflight.clear()
-                            self._replace(worker, selector, registered)
+            while self.left:
+                if self.zygote.dead or self._starved():
+                    self._restart_zygote()
+                self._dispatch()
+                self.zygote.request_children(self.ex.spare_children)
+                wanted = {self.zygote.sock.fileno(): ("control", None)}
+                for child in self.busy.values():
+                    wanted[child.result_fd] = ("result", child)
+                    if child.pending:
+                        wanted[child.job_fd] = ("job", child)
+                _reregister(self.selector, wanted)
                 now = time.monotonic()
-                wait = min(
-                    (self._deadline(w) - now for w in self._pool if w.inflight or not w.ready),
-                    default=1.0,
-                )
-                events = selector.select(timeout=max(0.0, min(wait, 1.0)))
-                for key, _ in events:
-                    worker = registered.get(key.fd)
-                    if worker is None or worker not in self._pool:
+                wait = min((self._deadline(c) - now for c in self.busy.values()), default=1.0)
+                for key, events in self.selector.select(timeout=max(0.0, min(wait, 1.0))):
+                    kind, child = key.data
+                    if kind == "control":
+                        self.ex._on_control(self.zygote, self)
+                    elif not self._is_busy(child):
                         continue
-                    remaining -= self._drain(worker, tasks, results, queues, selector, registered)
+                    elif kind == "job" and events & selectors.EVENT_WRITE:
+                        self._write_job(child)
+                    elif kind == "result":
+                        self._read(child)
                 now = time.monotonic()
-                for worker in list(self._pool):
-                    if (worker.inflight or not worker.ready) and now > self._deadline(worker):
-                        remaining -= self._on_stuck(worker, tasks, results, queues, selector, registered)
+                for child in list(self.busy.values()):
+                    if now > self._deadline(child):
+                        self._overdue(child)
         finally:
-            selector.close()
-        return results  # type: ignore[return-value]
+            self.selector.close()
 
-    def _deadline(self, worker: _Worker) -> float:
-        if not worker.ready:
-            return worker.started + self.start_timeout_s
-        return worker.last_progress + self.timeout_s + _KILL_GRACE_S
+    def _is_busy(self, child: _Child) -> bool:
+        return self.busy.get(child.result_fd) is child
 
-    def _drain(self, worker, tasks, results, queues, selector, registered) -> int:
-        """Collect a worker's results; on death, fail its job in flight.  Returns jobs done."""
-        done = 0
+    def _starved(self) -> bool:
+        """Work has waited a whole start-up time for a child that never came."""
+        if not (self.queue and not self.zygote.idle and len(self.busy) < self.ex.workers):
+            self.starved_since = None
+            return False
+        now = time.monotonic()
+        if self.starved_since is None:
+            self.starved_since = now
+        return now - self.starved_since > self.ex.start_timeout_s
+
+    # ---- giving out work
+    def _dispatch(self) -> None:
+        while self.queue and len(self.busy) < self.ex.workers and self.zygote.idle:
+            child = self.zygote.idle.popleft()
+            domain = self.queue.popleft()
+            domain.attempts += 1
+            child.domain = domain
+            child.pending = self.ex._job_bytes(domain)
+            child.deadline = time.monotonic() + self.ex.start_timeout_s
+            self.busy[child.result_fd] = child
+            self._write_job(child)
+            self.zygote.request_children(self.ex.spare_children)
+
+    def _write_job(self, child: _Child) -> None:
         try:
-            frames, eof = worker.read_frames()
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, struct.error) as exc:
-            frames, eof = [], True
-            log.error("sandbox worker %s sent a malformed frame: %s", worker.proc.pid, exc)
-        for frame in frames:
-            if not worker.ready:
-                self._on_hello(worker, frame)
-                continue
-            result, recycle = self._frame_to_result(worker, frame)
-            if result is None:  # protocol violation: treat the worker as broken
+            written = os.write(child.job_fd, child.pending)
+            child.pending = child.pending[written:]
+        except BlockingIOError:
+            pass
+        except OSError:  # the child died while idle: the job never reached it
+            self._requeue(child)
+
+    def _requeue(self, child: _Child) -> None:
+        domain = child.domain
+        self._drop(child)
+        assert domain is not None
+        if domain.attempts >= _MAX_START_ATTEMPTS:
+            result = Result(Status.ERROR, error=f"{_death_reason(child.exit_status)} before it started")
+            for index in range(domain.start, domain.end):
+                if domain.results[index] is None:
+                    domain.finish(index, result)
+            self.left -= 1
+        else:
+            self.queue.appendleft(domain)
+
+    def _drop(self, child: _Child, kill: bool = False) -> None:
+        if self._is_busy(child):
+            del self.busy[child.result_fd]
+        registered = self.selector.get_map()
+        for fd in (child.result_fd, child.job_fd):  # before closing: the number may be reused
+            key = registered.get(fd)
+            if key is not None and key.data[1] is child:
+                self.selector.unregister(fd)
+        if kill and child.exit_status is None and not child.zygote.dead:
+            child.zygote.send(proto.KILL + proto.CHILD.pack(child.id, child.pid))
+        child.close()
+        child.domain = None
+
+    def _complete(self, child: _Child, kill: bool = False) -> None:
+        """The child's domain has all its results (it exits by itself unless killed)."""
+        assert child.domain is not None and child.domain.done
+        self.left -= 1
+        self._drop(child, kill=kill)
+
+    # ---- reading results
+    def _deadline(self, child: _Child) -> float:
+        if child.dying_since is not None:
+            return child.dying_since + _DEATH_REPORT_S
+        return child.deadline
+
+    def _arm(self, child: _Child) -> None:
+        """Deadline for the next run: its limit (within the budget) plus a grace."""
+        domain = child.domain
+        assert domain is not None
+        now = time.monotonic()
+        child.run_start = now
+        limit = min(domain.timeout_s, max(0.0, child.budget_deadline - now))
+        child.deadline = now + limit + _KILL_GRACE_S
+
+    def _read(self, child: _Child) -> None:
+        eof = False
+        while len(child.buffer) <= self.max_record + proto.HEADER.size:
+            try:
+                chunk = os.read(child.result_fd, 1 << 16)
+            except BlockingIOError:
+                break
+            except OSError:
                 eof = True
                 break
-            tid = worker.inflight.popleft()
-            results[tid] = result
-            done += 1
-            worker.jobs_done += 1
-            worker.last_progress = time.monotonic()
-            worker.recycle = worker.recycle or recycle
-        if eof:
-            if not worker.ready:
-                self._start_failed(worker)
-            done += self._fail_inflight(worker, worker.death_reason(), Status.ERROR, results, queues)
-            self._replace(worker, selector, registered)
-        elif not worker.inflight and (worker.recycle or worker.jobs_done >= self.recycle_after):
-            self._replace(worker, selector, registered)
-        return done
+            if not chunk:
+                eof = True
+                break
+            child.buffer += chunk
+        if not self._parse(child):
+            return
+        if eof and child.domain is not None:
+            self._on_eof(child)
 
-    def _frame_to_result(self, worker: _Worker, frame: Any) -> tuple[Result | None, bool]:
+    def _parse(self, child: _Child) -> bool:
+        """Act on every whole record in the buffer; False when the child is finished with."""
+        domain = child.domain
+        assert domain is not None
+        buffer = child.buffer
+        view = memoryview(buffer)
+        unpack, size = proto.HEADER.unpack_from, proto.HEADER.size
+        n_runs = domain.end - domain.start
+        offset = 0
+        progressed = False
         try:
-            tid, status, output, value, error, duration, recycle = frame
-            if not worker.inflight or tid != worker.inflight[0]:
-                raise ValueError("result for a job not in flight")
-            return Result(_STATUS[status], output, value, error, float(duration)), bool(recycle)
-        except KeyError:
-            log.error("sandbox worker %s sent an unknown status", worker.proc.pid)
-            return None, True
-        except (ValueError, TypeError):
-            log.error("sandbox worker %s broke the protocol", worker.proc.pid)
-            return None, True
+            while len(buffer) - offset >= size:
+                kind, code, index, duration, length = unpack(buffer, offset)
+                if length > self.max_record:
+                    raise _Broken(f"a record of {length} bytes")
+                start = offset + size
+                if len(buffer) - start < length:
+                    break
+                text = str(view[start : start + length], "utf-8")
+                offset = start + length
+                if kind == proto.RESULT and child.started and not child.failed and index == child.next_index \
+                        and index < n_runs and code < len(_STATUS):
+                    result = self._result(_STATUS[code], text, duration)
+                    child.next_index += 1
+                    progressed = True
+                    if result.status is Status.OK:
+                        domain.results[domain.start + index] = result
+                    else:
+                        domain.finish(domain.start + index, result)
+                        child.failed = domain.program.stop_on_failure
+                elif kind == proto.STARTED and not child.started:
+                    child.started = True
+                    budget = domain.budget_s
+                    child.budget_deadline = time.monotonic() + budget if budget else math.inf
+                    progressed = True
+                elif kind == proto.DONE and child.started and domain.done:
+                    view.release()
+                    del buffer[:offset]
+                    self._complete(child)
+                    return False
+                else:
+                    raise _Broken("a record out of order")
+        except (_Broken, UnicodeDecodeError, ValueError) as exc:
+            view.release()
+            log.error("sandbox child %s broke the protocol: %s", child.pid, exc)
+            self._fail_current(child, Result(Status.ERROR, error="the sandbox process broke the protocol"))
+            return False
+        view.release()
+        del buffer[:offset]
+        if progressed:
+            self._arm(child)
+        return True
 
-    def _on_stuck(self, worker, tasks, results, queues, selector, registered) -> int:
-        if not worker.ready:
-            self._start_failed(worker)
-        # Results that arrived just before the deadline still count.
-        done = self._drain(worker, tasks, results, queues, selector, registered)
-        if worker not in self._pool or not worker.inflight:
-            return done
-        if time.monotonic() <= self._deadline(worker):
-            return done
-        message = f"timed out after {self.timeout_s:g} s (killed)"
-        done += self._fail_inflight(worker, message, Status.TIMEOUT, results, queues)
-        self._replace(worker, selector, registered)
-        return done
+    def _result(self, status: Status, text: str, duration: float) -> Result:
+        if status is Status.OK:
+            if len(text) > self.ex.max_output_chars:
+                raise _Broken("an output over the limit")
+            return Result(status, text, None, duration)
+        return Result(status, None, text[: proto.MAX_ERROR_CHARS], duration)
 
-    def _fail_inflight(self, worker, message, status, results, queues) -> int:
-        """The job in flight gets ``status``; the rest of the chunk goes back in the queue."""
-        if not worker.inflight:
-            return 0
-        tid = worker.inflight.popleft()
-        results[tid] = Result(status, error=message, duration_s=time.monotonic() - worker.last_progress)
-        queues[worker.seed_class].extendleft(reversed(worker.inflight))
-        worker.inflight.clear()
-        return 1
+    def _fail_current(self, child: _Child, result: Result) -> None:
+        """The run in flight gets ``result``; the child is killed.  The rest of its slice
+        is not run, or (without ``stop_on_failure``) goes to another child."""
+        domain = child.domain
+        assert domain is not None
+        rest = None
+        if not domain.done:
+            index = min(domain.start + child.next_index, domain.end - 1)
+            domain.finish(index, result)
+            rest = domain.rest(index)
+        if rest is not None:
+            domain.end = rest.start  # this child's slice ends here
+            self.queue.append(rest)
+            self.left += 1
+        self._complete(child, kill=True)
 
-    def _replace(self, worker, selector, registered) -> None:
-        if worker.fd in registered:
-            selector.unregister(worker.fd)
-            del registered[worker.fd]
-        self._retire(worker)
-        self._spawn(worker.seed_class)
+    def _on_eof(self, child: _Child) -> None:
+        """The child closed its result pipe without saying DONE: it died."""
+        if not child.started:
+            self._requeue(child)
+            return
+        if child.exit_status is not None:
+            self._fail_current(child, Result(Status.ERROR, error=_death_reason(child.exit_status)))
+        elif child.dying_since is None:
+            child.dying_since = time.monotonic()  # the zygote's report of how is on its way
+
+    def on_exit(self, child: _Child) -> None:
+        """The zygote reaped a busy child."""
+        if not self._is_busy(child):
+            return
+        self._read(child)  # results it wrote before dying still count
+        if child.domain is None or not self._is_busy(child):
+            return
+        if not child.started:
+            self._requeue(child)
+        else:
+            self._fail_current(child, Result(Status.ERROR, error=_death_reason(child.exit_status)))
+
+    def _overdue(self, child: _Child) -> None:
+        if child.dying_since is not None:
+            self._fail_current(child, Result(Status.ERROR, error=_death_reason(child.exit_status)))
+            return
+        self._read(child)  # results that arrived just before the deadline still count
+        if not self._is_busy(child) or time.monotonic() <= self._deadline(child):
+            return
+        if not child.started:  # it never picked up its job: try another child
+            self.zygote.send(proto.KILL + proto.CHILD.pack(child.id, child.pid))
+            self._requeue(child)
+            return
+        limit = child.deadline - child.run_start - _KILL_GRACE_S
+        self._fail_current(child, Result(Status.TIMEOUT, error=f"timed out after {limit:g} s (killed)",
+                                         duration_s=time.monotonic() - child.run_start))
+
+    def _restart_zygote(self) -> None:
+        """The zygote died (it runs no program, so this is rare): jobs its children had
+        not started go back in the queue; those they had started fail."""
+        old = self.zygote
+        reason = f"the sandbox zygote died: {old.stderr_text() or 'no message'}"
+        for child in list(self.busy.values()):
+            if child.zygote is old:
+                if child.started:
+                    self._fail_current(child, Result(Status.ERROR, error=reason))
+                else:
+                    self._requeue(child)
+        if old.sock.fileno() in self.selector.get_map():
+            self.selector.unregister(old.sock.fileno())
+        old.stop()
+        self.starved_since = None
+        try:
+            self.zygote = self.ex._zygote(self.seed_class)
+        except RuntimeError as exc:
+            while self.queue:
+                domain = self.queue.popleft()
+                for index in range(domain.start, domain.end):
+                    if domain.results[index] is None:
+                        domain.finish(index, Result(Status.ERROR, error=str(exc)))
+                self.left -= 1
+            raise
 
 
-def _chunk_size(queued: int, workers: int) -> int:
-    """Jobs to send an idle worker at once.
+class _Broken(Exception):
+    """A child sent something the protocol does not allow."""
 
-    Each send costs a pipe write and a wake-up (tens of microseconds, as much as a small
-    job), so a small batch is split evenly in one go; a large one goes in chunks of 32 to
-    64, about a third of a fair share, so that the workers still finish together.
-    """
-    fair = -(-queued // max(1, workers))
-    if fair <= 32:
-        return max(1, fair)
-    return min(_MAX_CHUNK, max(32, -(-fair // 3)))
+
+def _reregister(selector: selectors.BaseSelector, wanted: dict[int, tuple[str, Any]]) -> None:
+    """Make the selector watch exactly ``wanted`` (fd -> data); job fds for writing."""
+    current = selector.get_map()
+    for fd in [fd for fd in current if fd not in wanted]:
+        selector.unregister(fd)
+    for fd, data in wanted.items():
+        events = selectors.EVENT_WRITE if data[0] == "job" else selectors.EVENT_READ
+        key = current.get(fd)
+        if key is None:
+            selector.register(fd, events, data)
+        elif key.data != data or key.events != events:
+            selector.modify(fd, events, data)
+
+
+def selectors_wait(socks: list[socket.socket], timeout: float) -> None:
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ)
+        selector.select(timeout)
+
+
+def _check_int(name: str, value: Any, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _check_seconds(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= _MAX_TIMEOUT_S:
+        raise ValueError(f"{name} must be a number of seconds in (0, {_MAX_TIMEOUT_S:g}], got {value!r}")
 
 
 def _as_jobs(jobs: Iterable[Job]) -> list[Job]:
@@ -628,14 +1061,34 @@ def _as_jobs(jobs: Iterable[Job]) -> list[Job]:
     return out
 
 
+def _as_programs(programs: Iterable[Program]) -> list[Program]:
+    if isinstance(programs, (str, bytes)):
+        raise TypeError("programs must be an iterable of Program, not a string")
+    out = list(programs)
+    for i, program in enumerate(out):
+        if not isinstance(program, Program):
+            raise TypeError(f"programs[{i}] is {type(program).__name__}, not Program")
+        if not isinstance(program.source, str) or not all(isinstance(a, str) for a in program.inputs):
+            raise TypeError(f"programs[{i}]: source and inputs must be str")
+        if program.budget_s is not None:
+            _check_seconds(f"programs[{i}].budget_s", program.budget_s)
+    return out
+
+
+def _not_run(index: int, status: Status) -> Result:
+    return Result(Status.NOT_RUN, error=f"not run: input {index} gave {status}")
+
+
 def _merge_determinism(first: Result, second: Result) -> Result:
     if first.status is Status.NONDETERMINISTIC:
         return first
     if first.ok and second.ok:
         if first.output == second.output:
             return first
-        reason = f"outputs differ between runs: {first.output[:200]} != {second.output[:200]}"
+        reason = f"outputs differ between runs: {first.output[:200]} != {second.output[:200]}"  # type: ignore[index]
         return Result(Status.NONDETERMINISTIC, error=reason, duration_s=first.duration_s)
+    if Status.NOT_RUN in (first.status, second.status):
+        return first if first.status is not Status.NOT_RUN else second
     if first.ok != second.ok and Status.TIMEOUT not in (first.status, second.status):
         reason = f"one run gave {first.status}, another {second.status}: {first.error or second.error}"
         return Result(Status.NONDETERMINISTIC, error=reason, duration_s=first.duration_s)

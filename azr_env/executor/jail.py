@@ -99,7 +99,7 @@ def bwrap_command(bwrap: str, env: dict[str, str], seccomp_dir: str | None) -> l
         "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv",
         *_system_binds(),
         "--ro-bind", WORKER_DIR, f"{SANDBOX_ROOT}/worker",
-        "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp",
+        "--dev-bind", "/dev/null", "/dev/null", "--tmpfs", "/tmp", "--chdir", "/tmp",
         "--hostname", "sandbox",
     ]
     if seccomp_dir:

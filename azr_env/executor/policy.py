@@ -97,6 +97,9 @@ _DUNDER = re.compile(r"__[A-Za-z0-9]\w*__\Z")
 _ALLOWED_DUNDER_NAMES = frozenset({"__name__", "__class__", "__doc__"})
 # Dunder names a class body may bind: protocol methods given by assignment, __slots__ ...
 _CLASS_BODY_DUNDERS = SAFE_DUNDER_ATTRS
+# The builtin types whose class pattern matches the subject itself: int(x), str(s) ...
+_SELF_MATCHING = frozenset({"bool", "bytearray", "bytes", "dict", "float", "frozenset", "int", "list",
+                            "set", "str", "tuple"})
 
 
 class PolicyViolation(Exception):
@@ -156,6 +159,24 @@ class _Checker(ast.NodeTransformer):
                 raise PolicyViolation(f"name '{name}' is not allowed", node.lineno)
         return node
 
+    def visit_MatchClass(self, node: ast.MatchClass) -> ast.AST:
+        # A class pattern reads attributes by name inside the interpreter, past the guards:
+        # ``case object(__globals__=g)`` names them directly, and a positional sub-pattern
+        # reads the names in the class's ``__match_args__``, which a program can set to
+        # anything (and make ``isinstance`` accept any object).  So keyword names must be
+        # public and allowed, and positional sub-patterns are for the builtin types alone.
+        for name in node.kwd_attrs:
+            if name.startswith("_") or not attribute_allowed(name):
+                raise PolicyViolation(f"class pattern reads attribute '{name}': not allowed", node.lineno)
+        if node.patterns:
+            cls = node.cls
+            if not (isinstance(cls, ast.Name) and cls.id in _SELF_MATCHING and cls.id not in self.bound):
+                raise PolicyViolation(
+                    "positional sub-patterns in a class pattern are allowed only for builtin types "
+                    "(int(x), str(s) ...); name the attributes instead: C(x=..., y=...)", node.lineno)
+        self.generic_visit(node)
+        return node
+
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         name = node.attr
         if isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -207,7 +228,8 @@ def check_program(source: str, filename: str = "<program>") -> ast.Module:
 # ---------------------------------------------------------------------------------------
 _SLOW_OPS = bytes(
     dis.opmap[name]
-    for name in ("STORE_ATTR", "DELETE_ATTR", "IMPORT_NAME", "IMPORT_FROM", "IMPORT_STAR")
+    # MATCH_CLASS: a class pattern's attribute names are constants, not co_names.
+    for name in ("STORE_ATTR", "DELETE_ATTR", "IMPORT_NAME", "IMPORT_FROM", "IMPORT_STAR", "MATCH_CLASS")
     if name in dis.opmap
 )
 

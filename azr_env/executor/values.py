@@ -1,10 +1,12 @@
-"""Canonical values: what a sandboxed program may return, and how two are compared.
+"""Canonical values: what a sandboxed program may return, how it crosses back, how two compare.
 
 A canonical value is made only of builtin data, each of its exact type (no subclasses):
 None, bool, int, float, complex, str, bytes, list, tuple, dict, set and frozenset,
-nested up to ``MAX_DEPTH`` levels.  The sandbox checks a return value with
-:func:`inspect_value` before anything leaves it, so an object with a custom ``__eq__``
-or ``__repr__`` can never reach the caller or fake a match.
+nested up to ``MAX_DEPTH`` levels.  Inside the sandbox :func:`canonical_text` checks a
+return value and writes its text; only that text crosses to the caller, which reads it
+back with :func:`parse_literal`, a bounded parser that evaluates nothing.  So an object
+with a custom ``__eq__`` or ``__repr__`` can never reach the caller or fake a match, and
+nothing a program made is ever touched outside its own process.
 
 Equality rule (:func:`values_equal`)
 ------------------------------------
@@ -20,16 +22,29 @@ Equality rule (:func:`values_equal`)
   as Python prints it, and sorts set elements, so that it does not depend on the
   string-hash seed.)
 
-This module imports only the standard library: the sandbox worker loads it by path.
+Literals (:func:`parse_literal`, :func:`parse_args`)
+---------------------------------------------------
+What ``ast.literal_eval`` accepts, plus the spellings canonical texts use (``nan``,
+``inf``, ``nanj``, ``set()``, ``frozenset({...})``, ``float('nan')``, ``complex(a, b)``),
+and nothing else: no names, calls, operators (but the ``1+2j`` of complex numbers),
+attributes or comprehensions.  Answers that are values (deduction outputs, abduction
+inputs) are read this way, so an answer is data and never runs.
+
+This module imports only the standard library: the sandbox loads it by path.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 from typing import Any
 
 MAX_DEPTH = 100
 """Deepest nesting accepted in a value (a list inside a list ... counts one per level)."""
+MAX_LITERAL_CHARS = 1_000_000
+"""Longest text :func:`parse_literal` reads by default."""
+MAX_LITERAL_NODES = 200_000
+"""Most syntax nodes :func:`parse_literal` reads by default."""
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
@@ -46,10 +61,10 @@ class ValueRejected(Exception):
 def inspect_value(value: Any, max_items: int, max_chars: int) -> bool:
     """Check that ``value`` is canonical and within bounds; return whether it holds a set.
 
-    ``max_items`` bounds the number of nodes, ``max_chars`` the total length of the
-    strings and bytes inside it (and so, roughly, of its repr).  Raises
-    :class:`ValueRejected`.  Only exact-type checks and builtin iteration are used, so no
-    user code runs while a value is inspected.
+    ``max_items`` bounds the number of nodes (a shared sub-list counts each time it is
+    reached, so sharing cannot hide size), ``max_chars`` the total length of the strings,
+    bytes and digits inside it.  Raises :class:`ValueRejected`.  Only exact-type checks and
+    builtin iteration are used, so no user code runs while a value is inspected.
     """
     has_set = False
     items = 0
@@ -77,7 +92,7 @@ def inspect_value(value: Any, max_items: int, max_chars: int) -> bool:
         if kind not in _CONTAINERS:
             raise ValueRejected(
                 "unsupported",
-                f"return value contains a {_type_name(node)}; only builtin data "
+                f"return value contains a {type_name(node)}; only builtin data "
                 "(None, bool, int, float, complex, str, bytes, list, tuple, dict, set, "
                 "frozenset) is accepted",
             )
@@ -95,7 +110,8 @@ def inspect_value(value: Any, max_items: int, max_chars: int) -> bool:
     return has_set
 
 
-def _type_name(node: Any) -> str:
+def type_name(node: Any) -> str:
+    """``list``, ``collections.Counter``: what a value is, for messages."""
     kind = type(node)
     module = getattr(kind, "__module__", "builtins")
     name = getattr(kind, "__qualname__", "object")
@@ -107,6 +123,19 @@ def canonical_repr(value: Any, has_set: bool = True) -> str:
     if not has_set:
         return repr(value)
     return _repr_sorted_sets(value)
+
+
+def canonical_text(value: Any, max_items: int, max_chars: int) -> str:
+    """Check ``value`` (:func:`inspect_value`) and return its canonical text.
+
+    Raises :class:`ValueRejected`.  The sandbox calls this with the garbage collector off,
+    so no finaliser of the program's can run between the check and the text.
+    """
+    has_set = inspect_value(value, max_items, max_chars)
+    text = canonical_repr(value, has_set)
+    if len(text) > max_chars:
+        raise ValueRejected("too_large", f"output is longer than {max_chars} characters")
+    return text
 
 
 def _repr_sorted_sets(node: Any) -> str:
@@ -128,6 +157,153 @@ def _repr_sorted_sets(node: Any) -> str:
     return repr(node)
 
 
+# ---------------------------------------------------------------------------------------
+# Reading literals back: a bounded parser that evaluates nothing
+# ---------------------------------------------------------------------------------------
+class NotALiteral(ValueError):
+    """The text is not a literal (or is too large or too deep to read)."""
+
+
+_NAMES = {"None": None, "True": True, "False": False, "nan": math.nan, "inf": math.inf,
+          "nanj": complex(0.0, math.nan), "infj": complex(0.0, math.inf)}
+_FLOAT_WORDS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "+inf": math.inf,
+                "infinity": math.inf, "-infinity": -math.inf, "+infinity": math.inf, "-nan": math.nan}
+_REAL = (int, float)
+
+
+class _Reader:
+    """Walks the syntax tree of a literal, counting nodes and depth."""
+
+    def __init__(self, max_nodes: int) -> None:
+        self.left = max_nodes
+
+    def value(self, node: ast.AST, depth: int) -> Any:
+        self.left -= 1
+        if self.left < 0:
+            raise NotALiteral("too many elements")
+        if depth > MAX_DEPTH:
+            raise NotALiteral("nested too deeply")
+        d = depth + 1
+        kind = type(node)
+        if kind is ast.Constant:
+            if node.value is Ellipsis:
+                raise NotALiteral("... is not a value")
+            return node.value
+        if kind is ast.List:
+            return [self.value(e, d) for e in node.elts]
+        if kind is ast.Tuple:
+            return tuple(self.value(e, d) for e in node.elts)
+        if kind is ast.Set:
+            return {_hashable(self.value(e, d)) for e in node.elts}
+        if kind is ast.Dict:
+            if any(k is None for k in node.keys):
+                raise NotALiteral("dict unpacking is not a literal")
+            return {_hashable(self.value(k, d)): self.value(v, d)
+                    for k, v in zip(node.keys, node.values, strict=True)}
+        if kind is ast.Name and node.id in _NAMES:
+            return _NAMES[node.id]
+        if kind is ast.UnaryOp and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.value(node.operand, d)
+            if type(operand) not in (int, float, complex):
+                raise NotALiteral("a sign on something that is not a number")
+            return -operand if isinstance(node.op, ast.USub) else +operand
+        if kind is ast.BinOp and isinstance(node.op, (ast.Add, ast.Sub)):
+            left, right = self.value(node.left, d), self.value(node.right, d)
+            if type(left) in _REAL and type(right) is complex:  # 1+2j
+                return left + right if isinstance(node.op, ast.Add) else left - right
+            raise NotALiteral("arithmetic is not a literal (only complex numbers such as 1+2j)")
+        if kind is ast.Call and type(node.func) is ast.Name and not node.keywords:
+            return self.call(node.func.id, node.args, d)
+        raise NotALiteral(f"{kind.__name__} is not a literal")
+
+    def call(self, name: str, args: list[ast.expr], depth: int) -> Any:
+        """The few calls canonical texts and dataset inputs spell values with."""
+        if name in ("set", "frozenset") and len(args) <= 1:
+            items = self.value(args[0], depth) if args else ()
+            if type(items) not in (list, tuple, set, frozenset):
+                raise NotALiteral(f"{name}() of something that is not a collection")
+            items = [_hashable(x) for x in items]
+            return set(items) if name == "set" else frozenset(items)
+        if name == "float" and len(args) == 1 and type(args[0]) is ast.Constant:
+            word = args[0].value
+            if isinstance(word, str) and word.strip().lower() in _FLOAT_WORDS:
+                return _FLOAT_WORDS[word.strip().lower()]
+        if name == "complex" and len(args) == 2:
+            real, imag = self.value(args[0], depth), self.value(args[1], depth)
+            if type(real) in _REAL and type(imag) in _REAL:
+                return complex(real, imag)
+        raise NotALiteral(f"{name}(...) is not a literal")
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        raise NotALiteral("unhashable element in a set or dict key") from None
+    return value
+
+
+def _tree(source: str, max_chars: int, what: str) -> ast.expr:
+    if not isinstance(source, str):
+        raise NotALiteral(f"{what} is not text")
+    if len(source) > max_chars:
+        raise NotALiteral(f"{what} is longer than {max_chars} characters")
+    try:
+        return ast.parse(source, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        raise NotALiteral(f"{what} is not valid Python ({type(exc).__name__})") from None
+
+
+def parse_literal(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
+                  max_nodes: int = MAX_LITERAL_NODES) -> Any:
+    """The value of a literal text, evaluating nothing.  Raises :class:`NotALiteral`."""
+    node = _tree(text.strip() if isinstance(text, str) else text, max_chars, "the text")
+    try:
+        return _Reader(max_nodes).value(node, 0)
+    except RecursionError:
+        raise NotALiteral("nested too deeply") from None
+
+
+def parse_args(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
+               max_nodes: int = MAX_LITERAL_NODES) -> tuple[tuple, dict[str, Any]]:
+    """Positional and keyword values of an argument-list text such as ``"[1, 2], 'a', k=3"``.
+
+    The text must be exactly the inside of one call ``f(...)`` (so ``"0) or ('x'"`` is
+    refused) with a literal for every argument; ``*``/``**`` unpacking is refused.
+    Raises :class:`NotALiteral`.
+    """
+    if (isinstance(text, str) and ")" not in text and "=" not in text and len(text) <= max_chars
+            and text.count("[") + text.count("{") < MAX_DEPTH):
+        # Fast path, for the common input: positional literals only.  With no ")" the text
+        # cannot close the tuple early, so literal_eval reads exactly its elements; with
+        # fewer brackets than MAX_DEPTH nothing in it is nested deeper.
+        try:
+            return ast.literal_eval(f"({text},)"), {}
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            pass  # nan, set(), an empty list, a comment ...: the full reader decides
+    call = _tree(f"f(\n{text}\n)" if isinstance(text, str) else text, max_chars + 4, "the input")
+    if not (type(call) is ast.Call and type(call.func) is ast.Name and call.func.id == "f"):
+        raise NotALiteral("the input must be a plain argument list")
+    reader = _Reader(max_nodes)
+    try:
+        args = []
+        for node in call.args:
+            if type(node) is ast.Starred:
+                raise NotALiteral("* unpacking is not a literal")
+            args.append(reader.value(node, 0))
+        kwargs = {}
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                raise NotALiteral("** unpacking is not a literal")
+            kwargs[keyword.arg] = reader.value(keyword.value, 0)
+    except RecursionError:
+        raise NotALiteral("nested too deeply") from None
+    return tuple(args), kwargs
+
+
+# ---------------------------------------------------------------------------------------
+# Equality
+# ---------------------------------------------------------------------------------------
 def values_equal(a: Any, b: Any, *, strict_types: bool = True, atol: float = 0.0) -> bool:
     """Whether two canonical values are equal under the rule in this module's docstring."""
     if atol == 0.0:

@@ -1,0 +1,686 @@
+"""The sandbox's fork server: one warm template, one fresh child process per program.
+
+Started by :mod:`azr_env.executor.executor` (inside bubblewrap when the host allows it) as
+``python -I -S -B _zygote.py CONFIG_JSON``.  Start-up: import every allowed module, build
+the per-module templates, load ``_jobspace.py`` into a namespace of its own, prepare the
+seccomp filter, freeze the garbage collector's view of the heap, say hello.  The zygote
+never runs a program itself and never holds one: it only forks.
+
+For each child the zygote makes two pipes, forks, and passes the caller the job pipe's
+write end and the result pipe's read end over its control socket (``SCM_RIGHTS``); then it
+closes its own copies.  The caller writes the job straight to the child and reads its
+results straight from it, so no program, input or output of one child ever passes through
+the zygote, and a child forked later holds nothing of an earlier one.  The zygote reaps its
+children and reports each exit status (so a crash is named by its signal), and kills a
+child when the caller asks (a timeout).
+
+A child, before it reads its job: closes every file descriptor but its two pipes, sets its
+rlimits (address space, CPU, no files, no processes) and loads the seccomp filter.  Then it
+runs one program on each of its inputs in turn (a fresh world per input, see
+``_jobspace.py``), writes one result record per input, stops at the first input that is not
+``ok``, and exits.  Each process runs code of one program only: a proposal with its
+validation runs, one answer with all its test inputs, one gold computation.
+
+This file imports only the standard library (plus pyseccomp, by path) and must not import
+``azr_env``.
+"""
+
+from __future__ import annotations
+
+import array
+import builtins
+import fcntl
+import gc
+import json
+import os
+import pickle
+import resource
+import select
+import signal
+import socket
+import sys
+import time
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import _protocol as proto  # noqa: E402
+import policy  # noqa: E402
+import values  # noqa: E402
+
+sys.path.remove(HERE)
+
+
+class JobTimeout(BaseException):
+    """Raised by the alarm inside a run.  A program may catch it; the run is a timeout all
+    the same, and the caller kills the child if it does not stop."""
+
+
+ALARM = {"armed": False, "fired": False}
+
+
+def on_alarm(signum, frame):
+    if ALARM["armed"]:
+        ALARM["fired"] = True
+        raise JobTimeout()
+
+
+# ---------------------------------------------------------------------------------------
+# Start-up: modules, templates and the job space
+# ---------------------------------------------------------------------------------------
+REMOVED_ATTRS = {
+    "string": {"Formatter"},  # Formatter().get_field resolves "0.__globals__"-style paths
+    "typing": {"get_type_hints", "ForwardRef"},  # evaluate strings with real builtins
+    "enum": {"global_enum"},  # writes an enum's members into any module's globals
+}
+
+SAFE_BUILTIN_NAMES = (
+    "abs all any ascii bin bool bytearray bytes callable chr classmethod complex dict "
+    "dir divmod enumerate filter float format frozenset hash hex id int isinstance "
+    "issubclass iter len list map max min next object oct ord pow property range repr "
+    "reversed round set slice sorted staticmethod str sum super tuple type zip memoryview "
+    "aiter anext NotImplemented Ellipsis False True None"
+).split()
+
+
+def load_modules() -> dict[str, types.ModuleType]:
+    import importlib
+
+    mods = {name: importlib.import_module(name) for name in sorted(policy.ALLOWED_MODULES)}
+    # Pieces of allowed modules imported lazily, imported now so that no job needs the disk.
+    for extra in ("encodings.idna", "_strptime"):
+        try:
+            importlib.import_module(extra)
+        except ImportError:
+            pass
+    return mods
+
+
+def safe_builtins() -> dict:
+    base = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
+    for name, val in vars(builtins).items():
+        if isinstance(val, type) and issubclass(val, BaseException) and not name.startswith("_"):
+            base[name] = val
+    base["__build_class__"] = builtins.__build_class__
+    return base
+
+
+def load_jobspace() -> dict:
+    """Exec ``_jobspace.py`` into a namespace holding only what it is given."""
+    import _string
+    import abc
+    import copy
+    import datetime
+    import functools
+    import keyword
+    import random
+    import re
+    import typing
+
+    minimal = safe_builtins()
+    minimal.update(getattr=getattr, setattr=setattr, hasattr=hasattr, delattr=delattr)
+    ns = {
+        "__builtins__": minimal,
+        "__name__": "azr_sandbox",
+        "POLICY": {
+            "dunder": re.compile(r"__[A-Za-z0-9]\w*__\Z"),
+            "safe_dunder_attrs": policy.SAFE_DUNDER_ATTRS,
+            "forbidden_attrs": policy.FORBIDDEN_ATTRS,
+            "guarded_reads": policy.GUARDED_READS,
+            "allowed_modules": policy.ALLOWED_MODULES,
+            "write_guard": policy.WRITE_GUARD,
+            "read_guard": policy.READ_GUARD,
+        },
+        "SAFE_BUILTINS": safe_builtins(),
+        "INTERNAL": {"_strptime": sys.modules["_strptime"]} if "_strptime" in sys.modules else {},
+        "ModuleType": types.ModuleType,
+        "copy_copy": copy.copy,
+        "RealRandom": random.Random,
+        "real_date": datetime.date,
+        "real_datetime": datetime.datetime,
+        "real_time": types.SimpleNamespace(localtime=time.localtime, gmtime=time.gmtime, ctime=time.ctime,
+                                           asctime=time.asctime, strftime=time.strftime),
+        "formatter_parser": _string.formatter_parser,
+        "formatter_field_name_split": _string.formatter_field_name_split,
+        "update_wrapper": functools.update_wrapper,
+        "WRAPPER_ASSIGNMENTS": tuple(functools.WRAPPER_ASSIGNMENTS),
+        "WRAPPER_UPDATES": tuple(functools.WRAPPER_UPDATES),
+        "iskeyword": keyword.iskeyword,
+        "ForwardRef": typing.ForwardRef,
+        "real_abc_register": abc.ABCMeta.register,
+    }
+    path = os.path.join(HERE, "_jobspace.py")
+    with open(path, encoding="utf-8") as fh:
+        exec(compile(fh.read(), path, "exec"), ns)
+    return ns
+
+
+def build_templates(mods: dict[str, types.ModuleType], space: dict) -> dict[str, dict]:
+    """Per allowed module, the public attributes each job's copy of it starts with."""
+    import decimal
+    import random
+
+    sub, copy_marker = space["Sub"], space["Copy"]
+    by_id = {id(m): n for n, m in mods.items()}
+    templates: dict[str, dict] = {}
+    for name, mod in mods.items():
+        tpl = {}
+        removed = REMOVED_ATTRS.get(name, set())
+        for key, val in vars(mod).items():
+            if key.startswith("_") or key in removed:
+                continue
+            if isinstance(val, types.ModuleType):
+                if id(val) in by_id:
+                    tpl[key] = sub(by_id[id(val)])
+                continue  # e.g. typing.sys, dataclasses.builtins: not reachable
+            if type(val) in (list, dict, set, bytearray) or isinstance(val, decimal.Context):
+                tpl[key] = copy_marker(val)
+                continue
+            tpl[key] = val
+        for child in mods:  # collections.abc is reachable as collections.abc
+            if child.startswith(name + ".") and "." not in child[len(name) + 1 :]:
+                tpl[child[len(name) + 1 :]] = sub(child)
+        templates[name] = tpl
+    # random: module-level functions are bound methods of one shared Random instance.
+    rnd = templates["random"]
+    shared = random._inst  # type: ignore[attr-defined]
+    for key, val in list(rnd.items()):
+        if getattr(val, "__self__", None) is shared:
+            rnd[key] = ("random-method", val.__name__)
+    return templates
+
+
+def harden_stdlib(mods: dict[str, types.ModuleType], space: dict) -> None:
+    """Close paths by which a job could reach code generation or shared mutable state.
+
+    ``dataclasses`` field names must be plain identifiers; ``typing.get_type_hints`` reads
+    no string annotation; public mutable containers held by classes of allowed modules
+    (textwrap's translation table) become read-only; ``ABCMeta.register`` takes only the
+    program's own classes.
+    """
+    import abc
+    import dataclasses
+    import typing
+
+    get_field = getattr(dataclasses, "_get_field", None)
+    if get_field is None:  # an unknown Python: rather no dataclasses than an open door
+        del mods["dataclasses"]
+        space["TEMPLATES"].pop("dataclasses", None)
+    else:
+        dataclasses._get_field = space["make_checked_get_field"](get_field)
+    typing.get_type_hints = space["get_type_hints"]
+    abc.ABCMeta.register = space["guarded_abc_register"]
+    frozen = {dict: types.MappingProxyType, list: tuple, set: frozenset, bytearray: bytes}
+    for mod in mods.values():
+        for val in list(vars(mod).values()):
+            if not isinstance(val, type):
+                continue
+            for key, attr in list(vars(val).items()):
+                if not key.startswith("_") and type(attr) in frozen:
+                    try:
+                        type.__setattr__(val, key, frozen[type(attr)](attr))
+                    except TypeError:
+                        pass  # a C type: immutable already
+
+
+# ---------------------------------------------------------------------------------------
+# Limits: rlimits and seccomp (both applied in each child, before it reads its job)
+# ---------------------------------------------------------------------------------------
+DENIED_SYSCALLS = (
+    "socket socketpair connect bind listen accept accept4 "
+    "clone3 execve execveat rt_sigqueueinfo rt_tgsigqueueinfo pidfd_open pidfd_send_signal "
+    "pidfd_getfd ptrace process_vm_readv process_vm_writev mount umount2 pivot_root chroot setns "
+    "unshare keyctl add_key request_key bpf perf_event_open userfaultfd io_uring_setup "
+    "io_uring_enter io_uring_register personality reboot kexec_load kexec_file_load "
+    "init_module finit_module delete_module swapon swapoff acct settimeofday clock_settime "
+    "adjtimex clock_adjtime sethostname setdomainname iopl ioperm quotactl "
+    "name_to_handle_at open_by_handle_at open_tree move_mount fsopen fsconfig fsmount "
+    "fspick openat2 mknod mknodat mkdir mkdirat rmdir unlink unlinkat rename renameat "
+    "renameat2 link linkat symlink symlinkat chmod fchmod fchmodat chown fchown lchown "
+    "fchownat truncate ftruncate creat memfd_create setuid setgid setreuid setregid "
+    "setresuid setresgid setgroups capset "
+    # State that would outlive one child or reach a sibling: System V IPC, POSIX message
+    # queues; and the OS's entropy, so that nothing in a child is random.
+    "shmget shmat shmdt shmctl msgget msgsnd msgrcv msgctl semget semop semtimedop semctl "
+    "mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr getrandom"
+).split()
+"""Refused to the zygote and so to every child (filters are inherited across fork)."""
+
+CHILD_DENIED_SYSCALLS = (
+    "clone fork vfork kill tkill tgkill sendto sendmsg sendmmsg recvfrom recvmsg recvmmsg"
+).split()
+"""Refused to children on top: what the zygote itself needs (forking its children,
+killing them, its control socket).  A small filter of its own, because attaching a
+filter compiles it in the kernel, and a child is forked for every program."""
+
+
+class SeccompProgram:
+    """A compiled seccomp filter that a process attaches with two ``prctl`` calls.
+
+    libseccomp compiles its rules to BPF on every load; the zygote compiles each filter
+    once and attaches the BPF directly.
+    """
+
+    def __init__(self, bpf: bytes) -> None:
+        import ctypes
+
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._code = ctypes.create_string_buffer(bpf, len(bpf))
+        self._prog = SockFprog(len(bpf) // 8, ctypes.addressof(self._code))
+        self._ref = ctypes.byref(self._prog)
+
+    def load(self) -> None:
+        if self._libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            raise OSError("PR_SET_NO_NEW_PRIVS failed")
+        if self._libc.prctl(22, 2, self._ref, 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+            raise OSError("PR_SET_SECCOMP failed")
+
+
+def build_seccomp_filters(path: str | None) -> tuple[SeccompProgram, SeccompProgram] | None:
+    """The zygote's filter and the children's extra one, compiled once (None without
+    pyseccomp or libseccomp)."""
+    if not path:
+        return None
+    sys.path.insert(0, path)
+    try:
+        import errno
+
+        import pyseccomp as seccomp
+    except Exception:
+        return None
+    finally:
+        sys.path.remove(path)
+
+    def compiled(names: list[str], refuse_writes: bool) -> SeccompProgram:
+        filt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+        for name in names:
+            try:
+                filt.add_rule(seccomp.ERRNO(errno.EPERM), name)
+            except Exception:
+                pass  # not a syscall on this architecture
+        if refuse_writes:
+            # open/openat for writing or creating: refused even where the filesystem is not
+            # read-only (no jail).  Pipes already open are unaffected.
+            for flag in (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND):
+                refuse = seccomp.ERRNO(errno.EACCES)
+                filt.add_rule(refuse, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, flag, flag))
+                filt.add_rule(refuse, "open", seccomp.Arg(1, seccomp.MASKED_EQ, flag, flag))
+        read_fd, write_fd = os.pipe()
+        with os.fdopen(write_fd, "wb") as sink:
+            filt.export_bpf(sink)
+        with os.fdopen(read_fd, "rb") as source:
+            bpf = source.read()
+        if not bpf or len(bpf) % 8:
+            raise OSError("libseccomp exported no filter")
+        return SeccompProgram(bpf)
+
+    try:
+        return compiled(DENIED_SYSCALLS, True), compiled(CHILD_DENIED_SYSCALLS, False)
+    except Exception:
+        return None
+
+
+def set_child_limits(memory_mb: int) -> None:
+    wanted = {
+        resource.RLIMIT_AS: memory_mb * 2**20,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_FSIZE: 0,
+        resource.RLIMIT_NOFILE: 16,
+        resource.RLIMIT_NPROC: 0,
+    }
+    for res, lim in wanted.items():
+        try:
+            resource.setrlimit(res, (lim, lim))
+        except (ValueError, OSError):
+            pass
+
+
+def set_cpu_limit(seconds: float) -> None:
+    """A CPU-time backstop for the whole job, behind the caller's wall-clock kill."""
+    soft = int(seconds) + 2
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
+    except (ValueError, OSError):
+        pass
+
+
+def drop_root() -> bool:
+    """Without a jail, never run programs as root."""
+    if os.getuid() != 0:
+        return False
+    try:
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+        return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# A child: one program, run on each of its inputs
+# ---------------------------------------------------------------------------------------
+JOB_FD, RESULT_FD = 3, 4
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+OUTBOX = {"records": [], "size": 0, "since": 0.0}
+FLUSH_AFTER_S = 0.001  # a record waits at most about this long (the caller's grace is 0.5 s)
+
+
+def emit(kind: int, status: str = "ok", index: int = 0, duration: float = 0.0, text: str = "",
+         flush: bool = True) -> None:
+    """Write a record; results of fast runs are sent together, about once a millisecond,
+    so that the caller is not woken once per run."""
+    data = text.encode("utf-8", "backslashreplace")
+    OUTBOX["records"].append(proto.HEADER.pack(kind, proto.CODE[status], index, duration, len(data)) + data)
+    OUTBOX["size"] += len(data) + proto.HEADER.size
+    now = time.monotonic()
+    if flush or OUTBOX["size"] > 1 << 16 or now - OUTBOX["since"] >= FLUSH_AFTER_S:
+        write_all(RESULT_FD, b"".join(OUTBOX["records"]))
+        OUTBOX["records"].clear()
+        OUTBOX["size"] = 0
+        OUTBOX["since"] = now
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def describe(exc: BaseException) -> str:
+    name = type(exc).__name__
+    try:
+        msg = str(exc)
+    except BaseException:  # a program's exception with a broken __str__
+        msg = "<unprintable message>"
+    text = f"{name}: {msg}" if msg else name
+    return text if len(text) <= proto.MAX_ERROR_CHARS else text[: proto.MAX_ERROR_CHARS] + "..."
+
+
+def compile_program(source: str, use_policy: bool):
+    """The program's code object, or (status, message) when it cannot run."""
+    try:
+        return policy.compile_program(source) if use_policy else compile(source, "<program>", "exec")
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        return "error", f"SyntaxError: {exc.msg}{where}"
+    except policy.PolicyViolation as exc:
+        return "rejected", str(exc)
+    except (ValueError, TypeError, OverflowError, MemoryError, RecursionError) as exc:
+        # ast/compile raise these for null bytes, huge literals, deep nesting.
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def run_one(code, args: str, job: dict, limit_s: float, garbage: list) -> tuple[str, str]:
+    """Call ``f`` on one input ``job["calls"]`` times in a fresh world: (status, text)."""
+    world = SPACE["World"]()
+    g = {"__builtins__": world.builtins if job["policy"] else builtins.__dict__,
+         "__name__": SPACE["JOB_NAME"]}
+    results: list = []
+    status, text = "error", ""
+    ALARM["fired"] = False
+    try:
+        ALARM["armed"] = True
+        signal.setitimer(signal.ITIMER_REAL, limit_s)
+        garbage.clear()  # the previous input's objects (and finalisers) go inside this limit
+        gc.enable()
+        exec(code, g)
+        f = g.get("f")
+        if not callable(f):
+            raise NameError("the program does not define a function f")
+        if job["evaluate_args"]:
+            call = (policy.compile_call(args) if job["policy"] else
+                    compile(f"f(\n{args}\n)", "<args>", "eval"))
+            for _ in range(job["calls"]):
+                results.append(eval(call, g))
+        else:
+            for _ in range(job["calls"]):
+                pos, kw = values.parse_args(args)  # fresh values for every call
+                results.append(f(*pos, **kw))
+        gc.disable()  # no finaliser of the program's may run between the check and the text
+        texts = [values.canonical_text(r, job["max_items"], job["max_chars"]) for r in results]
+        if any(t != texts[0] for t in texts[1:]):
+            status, text = "nondeterministic", ("two calls with the same input returned different outputs: "
+                                                f"{texts[0][:200]} != {texts[1][:200]}")
+        else:
+            status, text = "ok", texts[0]
+    except JobTimeout:
+        status, text = "timeout", f"timed out after {limit_s:g} s"
+    except MemoryError:
+        status, text = "memory", f"out of memory (limit {CONFIG['memory_mb']} MB)"
+    except values.ValueRejected as exc:
+        status, text = ("unsupported_value" if exc.kind == "unsupported" else "output_too_large"), str(exc)
+    except values.NotALiteral as exc:
+        status, text = "rejected", f"the input is not a literal argument list: {exc}"
+    except policy.PolicyViolation as exc:
+        status, text = "rejected", str(exc)
+    except SyntaxError as exc:
+        status, text = "rejected", f"the input is not a valid argument list: {exc.msg}"
+    except BaseException as exc:  # the program's own errors, SystemExit and friends
+        status, text = "error", describe(exc)
+    finally:
+        ALARM["armed"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        gc.disable()
+    if ALARM["fired"] and status != "timeout":
+        status, text = "timeout", f"timed out after {limit_s:g} s"  # it caught the alarm
+    garbage.extend((g, results, world))
+    return status, text
+
+
+def run_job(job: dict) -> None:
+    start = time.monotonic()
+    budget = job["budget_s"]
+    set_cpu_limit(min(budget or 1e9, job["timeout_s"] * max(1, len(job["inputs"])) * job["calls"]))
+    try:  # a huge or deeply nested program is checked and compiled within the limit too
+        ALARM["armed"] = True
+        signal.setitimer(signal.ITIMER_REAL, job["timeout_s"])
+        code = compile_program(job["program"], job["policy"])
+    except JobTimeout:
+        code = ("timeout", f"timed out after {job['timeout_s']:g} s while compiling the program")
+    finally:
+        ALARM["armed"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    garbage: list = []
+    for index, args in enumerate(job["inputs"]):
+        run_start = time.perf_counter()
+        if type(code) is tuple:
+            status, text = code
+        else:
+            limit = job["timeout_s"]
+            if budget is not None:
+                limit = min(limit, budget - (time.monotonic() - start))
+            if limit <= 0:
+                status, text = "timeout", f"the program's time budget of {budget:g} s is spent"
+            else:
+                status, text = run_one(code, args, job, limit, garbage)
+        emit(proto.RESULT, status, index, time.perf_counter() - run_start, text, flush=status != "ok")
+        if status != "ok" and job["stop_on_failure"]:
+            break  # fail fast: the caller marks the rest as not run
+
+
+WARM_UP_JOB = {"program": "def f(x):\n    return sorted(x)\n", "inputs": ["[2, 1]"], "calls": 1,
+               "evaluate_args": False, "timeout_s": 5.0, "budget_s": None, "stop_on_failure": True,
+               "max_chars": 100, "max_items": 100, "policy": True}
+
+
+def warm_up() -> None:
+    """Run a tiny program once while idle: the pages a run touches are copied from the
+    zygote now, off the critical path, instead of page fault by page fault in the job."""
+    try:
+        code = compile_program(WARM_UP_JOB["program"], True)
+        run_one(code, "[2, 1]", WARM_UP_JOB, 5.0, [])
+    except BaseException:
+        pass
+
+
+def child_main(job_r: int, res_w: int) -> None:
+    """A freshly forked child: shed the zygote, fence itself in, run one job, exit."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    high_job = fcntl.fcntl(job_r, fcntl.F_DUPFD, 100)
+    high_res = fcntl.fcntl(res_w, fcntl.F_DUPFD, 100)
+    os.dup2(high_job, JOB_FD)
+    os.dup2(high_res, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 1 << 16)  # the control socket, other children's pipes: gone
+    set_child_limits(CONFIG["memory_mb"])
+    seccomp_on = False
+    if SECCOMP_ON:
+        try:
+            CHILD_FILTER.load()
+            seccomp_on = True
+        except Exception:
+            pass
+    warm_up()
+    (size,) = proto.LENGTH.unpack(read_exact(JOB_FD, proto.LENGTH.size))
+    job = pickle.loads(read_exact(JOB_FD, size))  # from the caller, which is trusted
+    OUTBOX["since"] = time.monotonic()
+    emit(proto.STARTED, "ok" if seccomp_on else "error")
+    run_job(job)
+    emit(proto.DONE)
+
+
+# ---------------------------------------------------------------------------------------
+# The zygote's loop
+# ---------------------------------------------------------------------------------------
+def send_control(ctl: socket.socket, message: bytes, fds: list[int] | None = None) -> None:
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    ctl.sendmsg([message], ancillary)
+
+
+def install_seccomp() -> bool:
+    """Attach the zygote's filter, and check in a throwaway child that the children's
+    attaches too: whether every child will run under both."""
+    if FILTERS is None:
+        return False
+    try:
+        FILTERS[0].load()
+    except OSError:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            FILTERS[1].load()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def serve(ctl: socket.socket) -> None:
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_w)
+    children: dict[int, int] = {}  # pid -> child id
+    next_id = 0
+    while True:
+        ready, _, _ = select.select([ctl, wake_r], [], [])
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 4096)
+            except BlockingIOError:
+                pass
+        while children:  # reap every child that has exited, and say so
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            child_id = children.pop(pid, None)
+            if child_id is not None:
+                send_control(ctl, proto.EXITED + proto.EXIT.pack(child_id, status))
+        if ctl not in ready:
+            continue
+        message = ctl.recv(proto.MAX_CONTROL)
+        tag = message[:1]
+        if not message or tag == proto.QUIT:
+            for pid in children:
+                os.kill(pid, signal.SIGKILL)
+            return
+        if tag == proto.FORK:
+            job_r, job_w = os.pipe()
+            res_r, res_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    child_main(job_r, res_w)
+                finally:
+                    os._exit(0)
+            os.close(job_r)
+            os.close(res_w)
+            next_id += 1
+            children[pid] = next_id
+            send_control(ctl, proto.BORN + proto.CHILD.pack(next_id, pid), [job_w, res_r])
+            os.close(job_w)
+            os.close(res_r)
+        elif tag == proto.KILL and len(message) == 1 + proto.CHILD.size:
+            _, pid = proto.CHILD.unpack(message[1:])
+            if pid in children:
+                os.kill(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    global CONFIG, SPACE, FILTERS, CHILD_FILTER, SECCOMP_ON
+    CONFIG = json.loads(sys.argv[1])
+    devnull = os.open(os.devnull, os.O_RDWR)
+    if os.environ.get("AZR_WORKER_DEBUG"):
+        devnull = os.dup(2)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    ctl = socket.socket(fileno=CONFIG["control_fd"])
+
+    mods = load_modules()
+    SPACE = load_jobspace()
+    SPACE["TEMPLATES"] = build_templates(mods, SPACE)
+    SPACE["SHARED_IDS"] = {id(v) for t in SPACE["TEMPLATES"].values() for v in t.values()}
+    SPACE["configure"](CONFIG["clock"], CONFIG["random_seed"])
+    harden_stdlib(mods, SPACE)
+    import decimal
+
+    decimal.setcontext(decimal.Context())
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)  # sizes are bounded by inspect_value instead
+    signal.signal(signal.SIGALRM, on_alarm)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    dropped = drop_root() if not CONFIG["jailed"] else False
+    FILTERS = build_seccomp_filters(CONFIG.get("seccomp_path"))
+    SECCOMP_ON = seccomp_on = install_seccomp()
+    CHILD_FILTER = FILTERS[1] if FILTERS else None
+    gc.collect()
+    gc.freeze()  # the start-up heap is never scanned again: children's collections stay cheap
+    gc.disable()
+    hello = {"pid": os.getpid(), "seccomp": seccomp_on, "uid": os.getuid(), "dropped_root": dropped,
+             "hash_seed": os.environ.get("PYTHONHASHSEED")}
+    send_control(ctl, proto.HELLO + json.dumps(hello).encode())
+    serve(ctl)
+
+
+CONFIG: dict = {}
+SPACE: dict = {}
+FILTERS = None
+CHILD_FILTER = None
+SECCOMP_ON = False
+
+if __name__ == "__main__":
+    main()
