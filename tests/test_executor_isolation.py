@@ -125,6 +125,23 @@ def eventually(check, within_s: float = 5.0) -> bool:
     return True
 
 
+def steady_tree(ex: Executor) -> set[int]:
+    """The executor's processes once it is idle: its zygotes, their jails and the spare
+    children they keep forked (each counted once it has been born and warmed up)."""
+    def settled() -> bool:
+        ex._lock.acquire()
+        try:
+            for zygote in ex._zygotes.values():
+                ex._on_control(zygote, None)
+            return all(len(z.idle) >= ex.spare_children and z.requested == 0 for z in ex._zygotes.values())
+        finally:
+            ex._lock.release()
+
+    assert eventually(settled)
+    time.sleep(0.1)
+    return worker_tree(ex)
+
+
 def worker_tree(ex: Executor) -> set[int]:
     """Host pids of every worker process (bwrap and the sandboxed interpreter)."""
     pids = set(worker_pids(ex))
@@ -475,13 +492,13 @@ def test_cannot_signal_the_parent_or_the_caller(os_ex: Executor, target: str) ->
 # 3. Limits: processes, memory, recursion, CPU, output size
 # =======================================================================================
 def test_fork_bomb_is_refused(os_ex: Executor) -> None:
-    before = descendants(os.getpid())
+    before = steady_tree(os_ex)
     bomb = "import os\ndef f():\n    while True:\n        os.fork()"
     (bombed, after), elapsed = timed_batch(os_ex, [Job(bomb, ""), Job("def f(x):\n    return x + 1", "1")])
     assert bombed.status is not Status.OK and "PermissionError" in (bombed.error or "")
     assert (after.status, after.value) == (Status.OK, 2)
     assert elapsed < os_ex.timeout_s + SLACK_S
-    assert eventually(lambda: len(descendants(os.getpid())) <= len(before))
+    assert len(steady_tree(os_ex)) == len(before)
 
 
 @pytest.mark.parametrize(
@@ -918,21 +935,21 @@ def test_a_dying_worker_fails_only_its_job(os_ex: Executor, crash: str) -> None:
 
 
 def test_a_crashed_child_is_named_and_reaped(os_ex: Executor) -> None:
-    before = len(worker_tree(os_ex))
+    before = len(steady_tree(os_ex))
     zygotes = worker_pids(os_ex)
     result = os_ex.run("import ctypes\ndef f():\n    return ctypes.string_at(0)", "")
     assert result.status is Status.ERROR and "SIGSEGV" in result.error
     assert os_ex.run("def f():\n    return 'next'", "").value == "next"
     assert worker_pids(os_ex) == zygotes  # a crash costs one child, never the zygote
-    assert eventually(lambda: len(worker_tree(os_ex)) <= before)
+    assert len(steady_tree(os_ex)) == before
 
 
 def test_a_killed_timed_out_child_leaves_no_process(solo: Executor) -> None:
-    before = worker_tree(solo)
+    before = steady_tree(solo)
     assert len(before) >= 1
     stubborn = CPU_HOGS["catches-the-alarm"]
     assert solo.run(stubborn, "").status is Status.TIMEOUT
-    assert eventually(lambda: len(worker_tree(solo)) <= len(before))
+    assert len(steady_tree(solo)) == len(before)
     busy = [pid for pid in worker_tree(solo) if _proc_table().get(pid, (0, ""))[1] == "R"]
     assert eventually(lambda: not [p for p in busy if alive(p) and _proc_table().get(p, (0, ""))[1] == "R"])
     assert solo.run("def f():\n    return 3", "").value == 3
