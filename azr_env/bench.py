@@ -119,6 +119,8 @@ def run_bench(
     if len(taskset) == 0:
         raise ValueError(f"task set {taskset.name!r} is empty")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file: the output is a folder (completions, results.json, results.md)")
     fingerprint = {
         "taskset": taskset.name,
         "version": taskset.version,
