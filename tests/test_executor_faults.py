@@ -65,7 +65,8 @@ STASH_600MB = textwrap.dedent("""
 
 def test_memory_stored_by_one_job_does_not_starve_the_next() -> None:
     with Executor(workers=1, timeout_s=5.0, memory_mb=1024) as ex:
-        stash, probe = ex.run_batch([Job(STASH_600MB, ""), Job("def f():\n    return len(bytearray(600 * 2**20))", "")])
+        probe = Job("def f():\n    return len(bytearray(600 * 2**20))", "")
+        stash, probe = ex.run_batch([Job(STASH_600MB, ""), probe])
         assert stash.ok, stash.error
         assert (probe.status, probe.value) == (Status.OK, 600 * 2**20), probe.error
 
@@ -120,7 +121,8 @@ def test_threads_sharing_an_executor_get_their_own_results(executor: Executor) -
 
     def worker(k: int) -> None:
         for _ in range(3):
-            results = executor.run_batch([Job(f"def f(x):\n    return x * 1000 + {k}", str(i)) for i in range(5)])
+            jobs = [Job(f"def f(x):\n    return x * 1000 + {k}", str(i)) for i in range(5)]
+            results = executor.run_batch(jobs)
             if [r.value for r in results] != [i * 1000 + k for i in range(5)]:
                 errors.append(f"thread {k}: {[r.value for r in results]}")
 
@@ -195,7 +197,8 @@ def test_killing_a_busy_child_fails_its_job_only() -> None:
         runner = threading.Thread(target=lambda: results.extend(ex.run_batch(jobs)))
         runner.start()
         time.sleep(1.0)
-        sleepers = [pid for pid in sandbox_pids() if Path(f"/proc/{pid}/wchan").read_text() == "hrtimer_nanosleep"]
+        sleepers = [pid for pid in sandbox_pids()
+                    if Path(f"/proc/{pid}/wchan").read_text() == "hrtimer_nanosleep"]
         assert len(sleepers) == 1
         for pid in sleepers:
             os.kill(pid, signal.SIGKILL)
@@ -229,7 +232,8 @@ def test_a_bad_budget_is_refused(executor: Executor) -> None:
 # ---------------------------------------------------------------------------------------
 def test_a_looping_induction_answer_ends_the_step_within_one_timeout() -> None:
     hidden = [IOPair(args=str(i), output=str(i)) for i in range(10)]
-    task = Task.create("induction", "def f(x):\n    return x", visible=hidden[:2], hidden=hidden, message="id")
+    task = Task.create("induction", "def f(x):\n    return x", visible=hidden[:2], hidden=hidden,
+                       message="identity")
     looping = "def f(x):\n    while True:\n        pass"
     slow = "import time\ndef f(x):\n    time.sleep(0.6)\n    return x"
     with Executor(workers=2, timeout_s=1.0) as ex:
