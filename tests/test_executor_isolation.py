@@ -1167,3 +1167,31 @@ def test_wrong_argument_types_raise_type_error(executor: Executor, jobs: object)
     with pytest.raises(TypeError, match=r"str|Job"):
         executor.run_batch(jobs)  # type: ignore[arg-type]
     assert executor.run("def f():\n    return 'still fine'", "").value == "still fine"
+
+
+# =======================================================================================
+# Every run of a program sees the same world: no source of variation between samples
+# =======================================================================================
+SAME_IN_EVERY_RUN = {
+    "id": "def f():\n    return id(object())",
+    "default-hash": "def f():\n    return hash(object())",
+    "default-repr": "def f():\n    return repr(object())",
+    "set-of-objects": "class A:\n    pass\ndef f():\n    return [str(a) for a in {A() for _ in range(9)}]",
+    "clock": "import time, datetime\ndef f():\n    return time.time(), str(datetime.date.today())",
+    "random": "import random\ndef f():\n    return random.random(), random.Random().random()",
+}
+
+
+@pytest.mark.parametrize("program", list(SAME_IN_EVERY_RUN.values()), ids=list(SAME_IN_EVERY_RUN))
+def test_every_run_of_a_program_sees_the_same_world(executor: Executor, program: str) -> None:
+    """Addresses, clock and random numbers cannot tell one run (one learnability sample,
+    validation from scoring) from another: each run starts from the same memory image."""
+    noise = [Job("def f(x):\n    return len([object() for _ in range(x)])", str(i * 97)) for i in range(10)]
+    jobs = [job for pair in zip([Job(program, "")] * 10, noise, strict=True) for job in pair]
+    outputs = {r.output for r in executor.run_batch(jobs)[::2]}
+    assert len(outputs) == 1 and None not in outputs
+
+
+@pytest.mark.parametrize("program", list(SAME_IN_EVERY_RUN.values()), ids=list(SAME_IN_EVERY_RUN))
+def test_validation_rejects_a_program_that_depends_on_them(executor: Executor, program: str) -> None:
+    assert executor.validate_batch([Job(program, "")])[0].status is Status.NONDETERMINISTIC

@@ -247,11 +247,13 @@ DENIED_SYSCALLS = (
 """Refused to the zygote and so to every child (filters are inherited across fork)."""
 
 CHILD_DENIED_SYSCALLS = (
-    "clone fork vfork kill tkill tgkill sendto sendmsg sendmmsg recvfrom recvmsg recvmmsg"
+    "clone fork vfork kill tkill tgkill sendto sendmsg sendmmsg recvfrom recvmsg recvmmsg "
+    "wait4 waitid"
 ).split()
-"""Refused to children on top: what the zygote itself needs (forking its children,
-killing them, its control socket).  A small filter of its own, because attaching a
-filter compiles it in the kernel, and a child is forked for every program."""
+"""Refused to children on top: what the zygote and the template need (forking, killing,
+reaping, their sockets).  A child is the parent of the template made after it, and must
+have no power over it: no signal, no trace, no wait.  A small filter of its own, because
+attaching a filter compiles it in the kernel, and a child is forked for every program."""
 
 
 class SeccompProgram:
@@ -529,15 +531,18 @@ def warm_up() -> None:
         pass
 
 
-def child_main(job_r: int, res_w: int) -> None:
-    """A freshly forked child: shed the zygote, fence itself in, run one job, exit."""
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+def child_main(birth: socket.socket) -> None:
+    """A freshly forked child: make its pipes, announce them, shed everything else, fence
+    itself in, run one job, exit."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its own child is the next template
+    job_r, job_w = os.pipe()
+    res_r, res_w = os.pipe()
+    send_control(birth, proto.BORN + proto.CHILD.pack(0, os.getpid()), [job_w, res_r])
     high_job = fcntl.fcntl(job_r, fcntl.F_DUPFD, 100)
     high_res = fcntl.fcntl(res_w, fcntl.F_DUPFD, 100)
     os.dup2(high_job, JOB_FD)
     os.dup2(high_res, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 1 << 16)  # the control socket, other children's pipes: gone
+    os.closerange(RESULT_FD + 1, 1 << 16)  # the zygote's sockets, the caller's pipe ends: gone
     set_child_limits(CONFIG["memory_mb"])
     seccomp_on = False
     if SECCOMP_ON:
@@ -556,11 +561,58 @@ def child_main(job_r: int, res_w: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# The template: every child is forked from the same, never-changing process
+# ---------------------------------------------------------------------------------------
+def template_main(orders: int, birth: socket.socket) -> None:
+    """Make one child per byte read from ``orders``, and nothing else.
+
+    Each order forks this process; the new process goes on as the template and this one
+    becomes the child that runs a job.  The fork returns 0 to the new template (a cached
+    small int: nothing allocated), no after-fork hook runs (the process has one thread),
+    and the loop allocates nothing, so every template, and so every child, starts from
+    exactly the memory the first template had.  Addresses a
+    program sees (``id()``, ``hash(object())``, default reprs, the order of a set of
+    objects) are therefore the same in every run of it, and cannot tell one learnability
+    sample from another.  A child's parent is the child made before it; the zygote, a
+    subreaper, adopts it when that one exits, and reaps and reports it.
+    """
+    buffers = [bytearray(1)]
+    fork = LIBC.fork  # not os.fork: its after-fork hooks (random's reseed, new locks) would
+    while True:  # allocate in each new template and move every later address
+        if os.readv(orders, buffers) == 0:
+            os._exit(0)
+        if fork() != 0:
+            try:
+                child_main(birth)
+            finally:
+                os._exit(0)
+
+
+# ---------------------------------------------------------------------------------------
 # The zygote's loop
 # ---------------------------------------------------------------------------------------
 def send_control(ctl: socket.socket, message: bytes, fds: list[int] | None = None) -> None:
     ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
     ctl.sendmsg([message], ancillary)
+
+
+def receive_births(birth: socket.socket) -> list[tuple[int, list[int]]]:
+    """(pid, [job write end, result read end]) of each child announced since last time."""
+    born = []
+    while True:
+        try:
+            data, ancdata, _, _ = birth.recvmsg(proto.MAX_CONTROL, socket.CMSG_SPACE(16))
+        except (BlockingIOError, InterruptedError):
+            return born
+        fds = array.array("i")
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+        if data[:1] == proto.BORN and len(data) == 1 + proto.CHILD.size and len(fds) == 2:
+            born.append((proto.CHILD.unpack(data[1:])[1], list(fds)))
+        else:
+            for fd in fds:
+                os.close(fd)
 
 
 def install_seccomp() -> bool:
@@ -583,7 +635,20 @@ def install_seccomp() -> bool:
     return os.waitstatus_to_exitcode(status) == 0
 
 
-def serve(ctl: socket.socket) -> None:
+def serve(ctl: socket.socket, birth: socket.socket, birth_child: socket.socket) -> None:
+    LIBC.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphaned children come to us
+    orders_r, orders_w = os.pipe()
+    if os.fork() == 0:
+        try:
+            ctl.close()
+            birth.close()
+            os.close(orders_w)
+            template_main(orders_r, birth_child)
+        finally:
+            os._exit(0)
+    os.close(orders_r)
+    birth_child.close()
+    birth.setblocking(False)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -592,46 +657,38 @@ def serve(ctl: socket.socket) -> None:
     children: dict[int, int] = {}  # pid -> child id
     next_id = 0
     while True:
-        ready, _, _ = select.select([ctl, wake_r], [], [])
+        ready, _, _ = select.select([ctl, birth, wake_r], [], [])
         if wake_r in ready:
             try:
                 os.read(wake_r, 4096)
             except BlockingIOError:
                 pass
-        while children:  # reap every child that has exited, and say so
+        for pid, fds in receive_births(birth):  # before reaping: a child may already be gone
+            next_id += 1
+            children[pid] = next_id
+            send_control(ctl, proto.BORN + proto.CHILD.pack(next_id, pid), fds)
+            for fd in fds:
+                os.close(fd)
+        while True:  # reap every child that has exited, and say so
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
-            child_id = children.pop(pid, None)
-            if child_id is not None:
-                send_control(ctl, proto.EXITED + proto.EXIT.pack(child_id, status))
+            # An unknown pid died before announcing itself (a child, or the template): the
+            # caller's fork is lost, and a caller that gets no child starts a new zygote.
+            send_control(ctl, proto.EXITED + proto.EXIT.pack(children.pop(pid, 0), status))
         if ctl not in ready:
             continue
         message = ctl.recv(proto.MAX_CONTROL)
         tag = message[:1]
         if not message or tag == proto.QUIT:
-            for pid in children:
+            for pid in children:  # the template exits when the orders pipe closes
                 os.kill(pid, signal.SIGKILL)
             return
         if tag == proto.FORK:
-            job_r, job_w = os.pipe()
-            res_r, res_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    child_main(job_r, res_w)
-                finally:
-                    os._exit(0)
-            os.close(job_r)
-            os.close(res_w)
-            next_id += 1
-            children[pid] = next_id
-            send_control(ctl, proto.BORN + proto.CHILD.pack(next_id, pid), [job_w, res_r])
-            os.close(job_w)
-            os.close(res_r)
+            os.write(orders_w, b"F")
         elif tag == proto.KILL and len(message) == 1 + proto.CHILD.size:
             _, pid = proto.CHILD.unpack(message[1:])
             if pid in children:
@@ -639,8 +696,11 @@ def serve(ctl: socket.socket) -> None:
 
 
 def main() -> None:
-    global CONFIG, SPACE, FILTERS, CHILD_FILTER, SECCOMP_ON
+    global CONFIG, SPACE, FILTERS, CHILD_FILTER, SECCOMP_ON, LIBC
     CONFIG = json.loads(sys.argv[1])
+    import ctypes  # before anything may drop privileges: prctl for the subreaper and seccomp
+
+    LIBC = ctypes.CDLL(None, use_errno=True)
     devnull = os.open(os.devnull, os.O_RDWR)
     if os.environ.get("AZR_WORKER_DEBUG"):
         devnull = os.dup(2)
@@ -663,8 +723,9 @@ def main() -> None:
     signal.signal(signal.SIGALRM, on_alarm)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
-    dropped = drop_root() if not CONFIG["jailed"] else False
     FILTERS = build_seccomp_filters(CONFIG.get("seccomp_path"))
+    births = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # before seccomp refuses it
+    dropped = drop_root() if not CONFIG["jailed"] else False
     SECCOMP_ON = seccomp_on = install_seccomp()
     CHILD_FILTER = FILTERS[1] if FILTERS else None
     gc.collect()
@@ -673,7 +734,7 @@ def main() -> None:
     hello = {"pid": os.getpid(), "seccomp": seccomp_on, "uid": os.getuid(), "dropped_root": dropped,
              "hash_seed": os.environ.get("PYTHONHASHSEED")}
     send_control(ctl, proto.HELLO + json.dumps(hello).encode())
-    serve(ctl)
+    serve(ctl, *births)
 
 
 CONFIG: dict = {}
@@ -681,6 +742,7 @@ SPACE: dict = {}
 FILTERS = None
 CHILD_FILTER = None
 SECCOMP_ON = False
+LIBC = None
 
 if __name__ == "__main__":
     main()

@@ -667,6 +667,9 @@ class Executor:
                 zygote.requested = max(0, zygote.requested - 1)
             elif tag == proto.EXITED and len(body) == proto.EXIT.size:
                 child_id, status = proto.EXIT.unpack(body)
+                if child_id == 0:  # a child died before it was born: that fork is lost
+                    zygote.requested = max(0, zygote.requested - 1)
+                    continue
                 child = zygote.children.pop(child_id, None)
                 if child is None:
                     continue
