@@ -113,9 +113,13 @@ class Verifier:
         if programs:
             if self._executor is None:
                 raise RuntimeError("abduction and induction need an executor")
-            for (i, task), results in zip(owners, self._executor.run_programs(programs), strict=True):
+            # Every run of a program on an input gives the same result (the sandbox gives
+            # each run the same world), so identical answers to a task run once.
+            unique = list(dict.fromkeys(programs))
+            outcome = dict(zip(unique, self._executor.run_programs(unique), strict=True))
+            for (i, task), program in zip(owners, programs, strict=True):
                 golds = [task.output] if task.mode == "abduction" else [p.output for p in task.hidden]
-                verdicts[i] = self._from_runs(results, golds, task_atol(task))
+                verdicts[i] = self._from_runs(outcome[program], golds, task_atol(task))
         return verdicts  # type: ignore[return-value]
 
     def _budget(self) -> float | None:
