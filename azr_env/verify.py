@@ -156,11 +156,48 @@ class Verifier:
 
 def output_matches(output: str, gold: str, atol: float = 0.0) -> bool:
     """Whether a run's canonical output text equals the gold output text (the rule of
-    :func:`values_equal`; floats within ``atol``).  Equal texts are the common, cheap case."""
+    :func:`values_equal`; floats within ``atol``).
+
+    Equal texts are the common, cheap case.  Otherwise the output is read only if its
+    length could belong to an equal value (:func:`_length_slack`), so that a wrong
+    megabyte-long output costs a comparison of lengths, not a parse.
+    """
     if output == gold:
         return True
+    if abs(len(output) - len(gold)) > _length_slack(gold, atol):
+        return False
     try:
         value = parse_literal(output)
     except NotALiteral:
         return False  # unreadable here (an int past this interpreter's digit limit): texts differ
     return matches_gold(value, gold, atol)
+
+
+@functools.lru_cache(maxsize=8192)
+def _length_slack(gold: str, atol: float) -> int:
+    """How much longer or shorter than ``gold`` the text of an equal value can be.
+
+    Under the strict rule, equal values have the same canonical text but for dict order
+    (same length) and the sign of a float zero (``-0.0`` / ``0.0``, one character each);
+    with a tolerance, each float's digits may differ (at most 25 characters).
+    """
+    value = gold_value(gold)
+    if isinstance(value, _Unreadable):
+        return 0
+    zeros = floats = 0
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is float:
+            floats += 1
+            zeros += node == 0.0
+        elif kind is complex:
+            floats += 2
+            zeros += (node.real == 0.0) + (node.imag == 0.0)
+        elif kind is dict:
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif kind in (list, tuple, set, frozenset):
+            stack.extend(node)
+    return 25 * floats if atol > 0 else zeros

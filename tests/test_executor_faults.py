@@ -7,6 +7,7 @@ zygote, so whatever one job leaves behind dies with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -183,7 +184,8 @@ def test_sandbox_processes_killed_while_idle_cost_no_job(pause_s: float) -> None
         victims = sandbox_pids()
         assert victims
         for pid in victims:  # every zygote and every idle child, the jails around them too
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         time.sleep(pause_s)  # none: the next batch races the deaths
         results = ex.run_batch([Job("def f(x):\n    return -x", str(i)) for i in range(10)])
         assert [(r.status, r.value) for r in results] == [(Status.OK, -i) for i in range(10)]

@@ -279,20 +279,31 @@ def _non_literal_input(inputs: Sequence[str]) -> str | None:
 
 
 def _banned_import(program: str, banned: frozenset[str]) -> str | None:
-    """The first imported module any of whose path components is banned."""
+    """The first banned module the program imports, or reaches through a module it imports
+    (``statistics.random``): any path component counts."""
     try:
         tree = ast.parse(program)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the executor reports the syntax error
+    modules: set[str] = set()  # names the imports bind to modules
     for node in ast.walk(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
+            modules.update((a.asname or a.name).partition(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            modules.update(a.asname or a.name for a in node.names)
         for name in names:
             if any(part in banned for part in name.split(".")):
                 return name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in banned:
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in modules:
+                return f"{root.id}...{node.attr}"
     return None
 
 

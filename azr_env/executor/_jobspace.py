@@ -22,7 +22,7 @@ can never behave one way when validated and another when scored.
 #   POLICY         the source policy's name sets and the dunder pattern
 #   INTERNAL       modules stdlib C code imports at call time (``_strptime``), by name
 #   SAFE_BUILTINS  the builtins a job gets (name -> object)
-#   ModuleType, copy_copy, RealRandom, real_date, real_datetime, real_time
+#   ModuleType, FunctionType, copy_copy, RealRandom, real_time, real_build_class
 #   formatter_parser, formatter_field_name_split, update_wrapper, WRAPPER_ASSIGNMENTS,
 #   WRAPPER_UPDATES, iskeyword, ForwardRef, real_abc_register
 # Set per zygote by configure():
@@ -244,35 +244,6 @@ class Random(RealRandom):  # noqa: F821
         super().seed(RANDOM_SEED if a is None else a, version)
 
 
-class date(real_date):  # noqa: F821, N801
-    __slots__ = ()
-
-    @classmethod
-    def today(cls):
-        return cls.fromtimestamp(CLOCK)
-
-
-class datetime(real_datetime, date):  # noqa: F821, N801
-    __slots__ = ()
-
-    @classmethod
-    def now(cls, tz=None):
-        return cls.fromtimestamp(CLOCK, tz)
-
-    @classmethod
-    def today(cls):
-        return cls.fromtimestamp(CLOCK)
-
-    @classmethod
-    def utcnow(cls):
-        return cls.utcfromtimestamp(CLOCK)
-
-
-for _cls, _name in ((date, "date"), (datetime, "datetime")):
-    _cls.__module__ = "datetime"
-    _cls.__qualname__ = _name
-
-
 def configure(clock_value, random_seed):
     """Fix this zygote's clock and random seed (called once, before any job)."""
     global CLOCK, RANDOM_SEED
@@ -287,10 +258,6 @@ def configure(clock_value, random_seed):
     if random_tpl is not None:
         random_tpl["Random"] = Random
         random_tpl.pop("SystemRandom", None)
-    datetime_tpl = TEMPLATES.get("datetime")  # noqa: F821
-    if datetime_tpl is not None:
-        datetime_tpl["date"] = date
-        datetime_tpl["datetime"] = datetime
     operator_tpl = TEMPLATES.get("operator")  # noqa: F821
     if operator_tpl is not None:
         operator_tpl["attrgetter"] = attrgetter
@@ -299,7 +266,7 @@ def configure(clock_value, random_seed):
     if functools_tpl is not None:
         functools_tpl["update_wrapper"] = checked_update_wrapper
         functools_tpl["wraps"] = checked_wraps
-    for value in (attrgetter, methodcaller, Random, date, datetime, checked_update_wrapper, checked_wraps,
+    for value in (attrgetter, methodcaller, Random, checked_update_wrapper, checked_wraps,
                   *FROZEN_TIME.values()):
         SHARED_IDS.add(id(value))  # noqa: F821
 
@@ -335,156 +302,28 @@ def print_nothing(*args, **kwargs):
 # ---------------------------------------------------------------------------------------
 # One run's world
 # ---------------------------------------------------------------------------------------
-NEVER_OWNED = (ModuleType, type(len), type(print_nothing.__get__(0)))  # noqa: F821
-CACHING_MODULES = frozenset({"typing", "re", "enum", "abc", "collections.abc", "numbers", __name__})
+# ---------------------------------------------------------------------------------------
+# What the program made: classes by its class statements, functions by its def and lambda
+# ---------------------------------------------------------------------------------------
+PROGRAM_CLASSES = {}  # id -> class, kept alive so that an id is never reused
+PROGRAM_FILES = frozenset({"<program>", "<args>"})
 
 
-class World:
-    """Everything one run may touch: its builtins, module copies and guards.
-
-    All state is private and this class is not the program's, so a program can read none
-    of it even through a copy of one of its bound methods.
-    """
-
-    __slots__ = ("_copies", "_copy_ids", "_random", "builtins")
-
-    def __init__(self):
-        self._copies = {}
-        self._copy_ids = set()
-        self._random = None
-        b = dict(SAFE_BUILTINS)  # noqa: F821
-        b["print"] = print_nothing
-        b["__import__"] = self._import
-        b[POLICY["write_guard"]] = self._write_guard  # noqa: F821
-        b[POLICY["read_guard"]] = self._read_guard  # noqa: F821
-        b["getattr"] = self._getattr
-        b["hasattr"] = self._hasattr
-        b["setattr"] = self._setattr
-        b["delattr"] = self._delattr
-        self.builtins = b
-
-    def _module(self, name):
-        mod = self._copies.get(name)
-        if mod is not None:
-            return mod
-        mod = ModuleType(name)  # noqa: F821
-        self._copies[name] = mod
-        self._copy_ids.add(id(mod))
-        ns = mod.__dict__
-        for key, val in TEMPLATES[name].items():  # noqa: F821
-            kind = type(val)
-            if kind is Sub:
-                val = self._module(val.name)
-            elif kind is Copy:
-                val = copy_copy(val.obj)  # noqa: F821
-            elif kind is tuple and val and val[0] == "random-method":
-                if self._random is None:
-                    self._random = Random(RANDOM_SEED)
-                val = getattr(self._random, val[1])
-            ns[key] = val
-        return mod
-
-    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
-        if type(name) is str and not level and name in INTERNAL:  # noqa: F821
-            return INTERNAL[name]  # noqa: F821  # imported from C by a stdlib function (datetime.strptime)
-        if level or type(name) is not str or name not in POLICY["allowed_modules"]:  # noqa: F821
-            raise ImportError(f"import of module '{name}' is not allowed in the sandbox")
-        mod = self._module(name)
-        if fromlist:
-            return mod
-        return self._module(name.partition(".")[0])
-
-    def _is_program_class(self, cls):
-        return is_program_class(cls)
-
-    def _owns(self, obj):
-        """Whether the run may write attributes of ``obj``.
-
-        Yes for its module copies, the classes and functions it defined, and instances it
-        can have made itself; no for shared classes, functions, modules, module-level
-        singletons, and instances of classes from modules that cache and hand the same
-        object to every caller (``typing.List[int]``, ``re.I | re.M``, enum members).
-        """
-        if id(obj) in self._copy_ids:
-            return True
-        kind = type(obj)
-        if issubclass(kind, type) or kind is type(print_nothing):
-            return self._is_program_class(obj)
-        if kind in NEVER_OWNED or id(obj) in SHARED_IDS:  # noqa: F821
-            return False
-        return getattr(kind, "__module__", None) not in CACHING_MODULES
-
-    def _private_readable(self, obj, name):
-        """A private attribute is readable only where the program defined it: in a class
-        of its own, or on an instance of one.  Never one inherited from a standard-library
-        class (``ForwardRef._evaluate`` through a subclass, ``Enum._convert_``)."""
-        if id(obj) in self._copy_ids:
-            return True
-        if isinstance(obj, type):
-            classes = obj.__mro__
-        else:
-            kind = type(obj)
-            if self._is_program_class(kind):
-                instance_dict = getattr(obj, "__dict__", None)
-                if type(instance_dict) is dict and name in instance_dict:
-                    return True
-            classes = kind.__mro__
-        for cls in classes:
-            if name in cls.__dict__:
-                return self._is_program_class(cls)
-        return False
-
-    def _write_guard(self, obj):
-        if not self._owns(obj):
-            raise PermissionError(
-                f"the sandbox does not allow changing attributes of {type(obj).__name__} "
-                "objects the program did not create"
-            )
-        return obj
-
-    def _read_guard(self, obj, name):
-        """``obj._private`` and ``obj.format`` as compiled by the policy."""
-        if name in POLICY["guarded_reads"]:  # noqa: F821
-            return guard_format(getattr(obj, name), name)
-        if not self._private_readable(obj, name):
-            raise AttributeError(
-                f"private attribute '{name}' of {type(obj).__name__} objects is not accessible "
-                "in the sandbox"
-            )
-        return getattr(obj, name)
-
-    def _getattr(self, obj, name, *default):
-        check_attr_name(name)
-        try:
-            if name.startswith("_") or name in POLICY["guarded_reads"]:  # noqa: F821
-                return self._read_guard(obj, name)
-            return getattr(obj, name)
-        except AttributeError:
-            if default:
-                return default[0]
-            raise
-
-    def _hasattr(self, obj, name):
-        try:
-            self._getattr(obj, name)
-        except AttributeError:
-            return False
-        return True
-
-    def _setattr(self, obj, name, value):
-        if is_dunder(check_attr_name(name)):
-            raise AttributeError(f"assignment to attribute '{name}' is not allowed")
-        setattr(self._write_guard(obj), name, value)
-
-    def _delattr(self, obj, name):
-        if is_dunder(check_attr_name(name)):
-            raise AttributeError(f"deleting attribute '{name}' is not allowed")
-        delattr(self._write_guard(obj), name)
-
+def build_class(func, name, *bases, **kwargs):
+    """The ``__build_class__`` a program gets: records every class its class statements
+    make.  A class's ``__module__`` says the same, but standard-library code can set it
+    (``functools.update_wrapper``, ``copy``): this record cannot be forged."""
+    cls = real_build_class(func, name, *bases, **kwargs)  # noqa: F821
+    PROGRAM_CLASSES[id(cls)] = cls
+    return cls
 
 
 def is_program_class(cls):
-    return getattr(cls, "__module__", None) == JOB_NAME
+    return PROGRAM_CLASSES.get(id(cls)) is cls
+
+
+def is_program_function(fn):
+    return type(fn) is FunctionType and fn.__code__.co_filename in PROGRAM_FILES  # noqa: F821
 
 
 def guarded_abc_register(cls, subclass):
@@ -495,3 +334,152 @@ def guarded_abc_register(cls, subclass):
         raise TypeError("registering this class is not allowed in the sandbox: only the program's own "
                         "classes, with its own ABCs")
     return real_abc_register(cls, subclass)  # noqa: F821
+
+
+NEVER_OWNED = (ModuleType, type(len), type(print_nothing.__get__(0)), type)  # noqa: F821
+CACHING_MODULES = frozenset({"typing", "re", "enum", "abc", "collections.abc", "numbers"})
+OURS = frozenset({attrgetter, methodcaller, Random})
+"""Classes of this file whose instances a program holds: never writable by it."""
+
+
+NAMEDTUPLE_API = frozenset({"_asdict", "_replace", "_make", "_fields", "_field_defaults"})
+"""Underscore names that are documented public API (``collections.namedtuple``)."""
+
+
+def private_readable(obj, name, copy_ids):
+    """A private attribute is readable only where the program defined it: in a class of
+    its own, or on an instance of one.  Never one inherited from a standard-library class
+    (``ForwardRef._evaluate`` through a subclass, ``Enum._convert_``)."""
+    if id(obj) in copy_ids or name in NAMEDTUPLE_API:
+        return True
+    if isinstance(obj, type):
+        classes = obj.__mro__
+    else:
+        kind = type(obj)
+        if is_program_class(kind):
+            instance_dict = getattr(obj, "__dict__", None)
+            if type(instance_dict) is dict and name in instance_dict:
+                return True
+        classes = kind.__mro__
+    for cls in classes:
+        if name in cls.__dict__:
+            return is_program_class(cls)
+    return False
+
+
+def owns(obj, copy_ids):
+    """Whether a run may write attributes of ``obj``: its module copies, the classes and
+    functions the program made, and instances it can have made itself; not shared
+    classes, functions, modules, module-level singletons, objects of this file, nor
+    instances of classes from modules that cache and hand the same object to every caller
+    (``typing.List[int]``, ``re.I | re.M``, enum members)."""
+    if id(obj) in copy_ids:
+        return True
+    kind = type(obj)
+    if isinstance(obj, type):
+        return is_program_class(obj)
+    if kind is FunctionType:  # noqa: F821
+        return is_program_function(obj)
+    if isinstance(obj, NEVER_OWNED) or id(obj) in SHARED_IDS or kind in OURS:  # noqa: F821
+        return False
+    return getattr(kind, "__module__", None) not in CACHING_MODULES
+
+
+def new_world():
+    """The builtins of one run: fresh module copies, its own random state, and the guards.
+
+    Everything is held in closures, not in an object: a program that copies one of these
+    functions (``copy.deepcopy``) copies a function, and reaches nothing behind it.
+    """
+    copies = {}
+    copy_ids = set()
+    rng = []
+
+    def module(name):
+        mod = copies.get(name)
+        if mod is not None:
+            return mod
+        mod = ModuleType(name)  # noqa: F821
+        copies[name] = mod
+        copy_ids.add(id(mod))
+        ns = mod.__dict__
+        for key, val in TEMPLATES[name].items():  # noqa: F821
+            kind = type(val)
+            if kind is Sub:
+                val = module(val.name)
+            elif kind is Copy:
+                val = copy_copy(val.obj)  # noqa: F821
+            elif kind is tuple and val and val[0] == "random-method":
+                if not rng:
+                    rng.append(Random(RANDOM_SEED))
+                val = getattr(rng[0], val[1])
+            ns[key] = val
+        return mod
+
+    def import_(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+        if type(name) is str and not level and name in INTERNAL:  # noqa: F821
+            return INTERNAL[name]  # noqa: F821  # imported from C by a stdlib function
+        if level or type(name) is not str or name not in POLICY["allowed_modules"]:  # noqa: F821
+            raise ImportError(f"import of module '{name}' is not allowed in the sandbox")
+        mod = module(name)
+        if fromlist:
+            return mod
+        return module(name.partition(".")[0])
+
+    def write_guard(obj):
+        if not owns(obj, copy_ids):
+            raise PermissionError(
+                f"the sandbox does not allow changing attributes of {type(obj).__name__} "
+                "objects the program did not create"
+            )
+        return obj
+
+    def read_guard(obj, name):
+        """``obj._private`` and ``obj.format`` as compiled by the policy."""
+        if name in POLICY["guarded_reads"]:  # noqa: F821
+            return guard_format(getattr(obj, name), name)
+        if not private_readable(obj, name, copy_ids):
+            raise AttributeError(
+                f"private attribute '{name}' of {type(obj).__name__} objects is not accessible "
+                "in the sandbox"
+            )
+        return getattr(obj, name)
+
+    def getattr_(obj, name, *default):
+        check_attr_name(name)
+        try:
+            if (name.startswith("_") and not is_dunder(name)) or name in POLICY["guarded_reads"]:  # noqa: F821
+                return read_guard(obj, name)
+            return getattr(obj, name)
+        except AttributeError:
+            if default:
+                return default[0]
+            raise
+
+    def hasattr_(obj, name):
+        try:
+            getattr_(obj, name)
+        except AttributeError:
+            return False
+        return True
+
+    def setattr_(obj, name, value):
+        if is_dunder(check_attr_name(name)):
+            raise AttributeError(f"assignment to attribute '{name}' is not allowed")
+        setattr(write_guard(obj), name, value)
+
+    def delattr_(obj, name):
+        if is_dunder(check_attr_name(name)):
+            raise AttributeError(f"deleting attribute '{name}' is not allowed")
+        delattr(write_guard(obj), name)
+
+    for function, name in ((import_, "__import__"), (getattr_, "getattr"), (hasattr_, "hasattr"),
+                           (setattr_, "setattr"), (delattr_, "delattr")):
+        function.__name__ = function.__qualname__ = name
+    world = dict(SAFE_BUILTINS)  # noqa: F821
+    world.update({
+        "print": print_nothing, "__build_class__": build_class, "__import__": import_,
+        POLICY["write_guard"]: write_guard, POLICY["read_guard"]: read_guard,  # noqa: F821
+        "getattr": getattr_, "hasattr": hasattr_, "setattr": setattr_, "delattr": delattr_,
+    })
+    return world

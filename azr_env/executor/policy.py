@@ -97,9 +97,6 @@ _DUNDER = re.compile(r"__[A-Za-z0-9]\w*__\Z")
 _ALLOWED_DUNDER_NAMES = frozenset({"__name__", "__class__", "__doc__"})
 # Dunder names a class body may bind: protocol methods given by assignment, __slots__ ...
 _CLASS_BODY_DUNDERS = SAFE_DUNDER_ATTRS
-# The builtin types whose class pattern matches the subject itself: int(x), str(s) ...
-_SELF_MATCHING = frozenset({"bool", "bytearray", "bytes", "dict", "float", "frozenset", "int", "list",
-                            "set", "str", "tuple"})
 
 
 class PolicyViolation(Exception):
@@ -163,17 +160,15 @@ class _Checker(ast.NodeTransformer):
         # A class pattern reads attributes by name inside the interpreter, past the guards:
         # ``case object(__globals__=g)`` names them directly, and a positional sub-pattern
         # reads the names in the class's ``__match_args__``, which a program can set to
-        # anything (and make ``isinstance`` accept any object).  So keyword names must be
-        # public and allowed, and positional sub-patterns are for the builtin types alone.
+        # anything (and make ``isinstance`` accept any object, even rebind ``int``).  So
+        # keyword names must be public and unguarded, and there are no positional ones.
         for name in node.kwd_attrs:
-            if name.startswith("_") or not attribute_allowed(name):
+            if name.startswith("_") or name in GUARDED_READS or not attribute_allowed(name):
                 raise PolicyViolation(f"class pattern reads attribute '{name}': not allowed", node.lineno)
         if node.patterns:
-            cls = node.cls
-            if not (isinstance(cls, ast.Name) and cls.id in _SELF_MATCHING and cls.id not in self.bound):
-                raise PolicyViolation(
-                    "positional sub-patterns in a class pattern are allowed only for builtin types "
-                    "(int(x), str(s) ...); name the attributes instead: C(x=..., y=...)", node.lineno)
+            raise PolicyViolation("positional sub-patterns in a class pattern are not allowed (the class "
+                                  "decides what they read); name the attributes: C(x=..., y=...)",
+                                  node.lineno)
         self.generic_visit(node)
         return node
 
@@ -188,9 +183,10 @@ class _Checker(ast.NodeTransformer):
         if not attribute_allowed(name):
             raise PolicyViolation(f"attribute '{name}' is not allowed", node.lineno)
         self.generic_visit(node)
-        if name.startswith("_") or name in GUARDED_READS:
-            # Private attributes are read only from objects the job made; str.format and
-            # format_map get a version that refuses "{0.__globals__}"-style fields.
+        if (name.startswith("_") and not is_dunder(name)) or name in GUARDED_READS:
+            # Private attributes are read only where the program defined them; str.format
+            # and format_map get a version that refuses "{0.__globals__}"-style fields.
+            # (Dunders are checked above: only protocol methods and names are allowed.)
             call = ast.Call(ast.Name(READ_GUARD, ast.Load()), [node.value, ast.Constant(name)], [])
             return ast.copy_location(call, node)
         return node
@@ -237,9 +233,9 @@ _SLOW_OPS = bytes(
 def _name_is_plain(name: str) -> bool:
     if name in FORBIDDEN_NAMES or name in FORBIDDEN_ATTRS or name in GUARDED_READS:
         return False
-    if name.startswith("_") and name != "_":  # may be a private attribute: needs the guard
-        return False
-    return not is_dunder(name) or name in SAFE_DUNDER_ATTRS
+    if is_dunder(name):
+        return name in SAFE_DUNDER_ATTRS and name in _ALLOWED_DUNDER_NAMES
+    return not name.startswith("_") or name == "_"  # a private attribute needs the guard
 
 
 _SLOW_OP_SET = frozenset(_SLOW_OPS)

@@ -295,6 +295,8 @@ def parse_args(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
         for keyword in call.keywords:
             if keyword.arg is None:
                 raise NotALiteral("** unpacking is not a literal")
+            if keyword.arg in kwargs:
+                raise NotALiteral(f"keyword argument {keyword.arg!r} repeated")
             kwargs[keyword.arg] = reader.value(keyword.value, 0)
     except RecursionError:
         raise NotALiteral("nested too deeply") from None
