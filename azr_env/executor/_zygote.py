@@ -471,38 +471,18 @@ def compile_program(source: str, use_policy: bool):
         return "error", f"{type(exc).__name__}: {exc}"
 
 
-def run_one(code, args: str, job: dict, limit_s: float, garbage: list) -> tuple[str, str]:
-    """Call ``f`` on one input ``job["calls"]`` times in a fresh world: (status, text)."""
-    world = SPACE["new_world"]()
-    g = {"__builtins__": world if job["policy"] else builtins.__dict__, "__name__": SPACE["JOB_NAME"]}
-    results: list = []
-    status, text = "error", ""
+def guarded(limit_s: float, action, *args) -> tuple[str, str, object]:
+    """Run ``action(*args)`` under an alarm of ``limit_s``: (status, text, its value).
+
+    The program's errors, timeouts (even one it catches), memory, values that are not
+    data and inputs that are not literals become a status and a message."""
+    status, text, value = "error", "", None
     ALARM["fired"] = False
     try:
         ALARM["armed"] = True
         signal.setitimer(signal.ITIMER_REAL, limit_s)
-        garbage.clear()  # the previous input's objects (and finalisers) go inside this limit
         gc.enable()
-        exec(code, g)
-        f = g.get("f")
-        if not callable(f):
-            raise NameError("the program does not define a function f")
-        if job["evaluate_args"]:
-            call = (policy.compile_call(args) if job["policy"] else
-                    compile(f"f(\n{args}\n)", "<args>", "eval"))
-            for _ in range(job["calls"]):
-                results.append(eval(call, g))
-        else:
-            for _ in range(job["calls"]):
-                pos, kw = values.parse_args(args)  # fresh values for every call
-                results.append(f(*pos, **kw))
-        gc.disable()  # no finaliser of the program's may run between the check and the text
-        texts = [values.canonical_text(r, job["max_items"], job["max_chars"]) for r in results]
-        if any(t != texts[0] for t in texts[1:]):
-            status, text = "nondeterministic", ("two calls with the same input returned different outputs: "
-                                                f"{texts[0][:200]} != {texts[1][:200]}")
-        else:
-            status, text = "ok", texts[0]
+        status, text, value = action(*args)
     except JobTimeout:
         status, text = "timeout", f"timed out after {limit_s:g} s"
     except MemoryError:
@@ -522,40 +502,73 @@ def run_one(code, args: str, job: dict, limit_s: float, garbage: list) -> tuple[
         signal.setitimer(signal.ITIMER_REAL, 0)
         gc.disable()
     if ALARM["fired"] and status != "timeout":
-        status, text = "timeout", f"timed out after {limit_s:g} s"  # it caught the alarm
-    garbage.extend((g, results, world))
-    return status, text
+        status, text, value = "timeout", f"timed out after {limit_s:g} s", None  # it caught the alarm
+    return status, text, value
 
 
-GARBAGE: list = []  # each run's objects, freed under the next run's limit (never after the last)
+def load_program(job: dict) -> tuple[str, str, object]:
+    """Check, compile and run the program's module code once: ("ok", "", its globals)."""
+    code = compile_program(job["program"], job["policy"])
+    if type(code) is tuple:  # a syntax error, a policy violation ...
+        return code[0], code[1], None
+    world = SPACE["new_world"]()
+    g = {"__builtins__": world if job["policy"] else builtins.__dict__, "__name__": SPACE["JOB_NAME"]}
+    exec(code, g)
+    if not callable(g.get("f")):
+        raise NameError("the program does not define a function f")
+    return "ok", "", g
+
+
+def call_once(g: dict, args: str, job: dict) -> tuple[str, str, object]:
+    """Call ``f`` on one input ``job["calls"]`` times: ("ok", canonical text, None)."""
+    GARBAGE.clear()  # the previous input's objects (and finalisers) go inside this limit
+    results: list = []
+    if job["evaluate_args"]:
+        call = policy.compile_call(args) if job["policy"] else compile(f"f(\n{args}\n)", "<args>", "eval")
+        for _ in range(job["calls"]):
+            results.append(eval(call, g))
+    else:
+        f = g["f"]
+        for _ in range(job["calls"]):
+            pos, kw = values.parse_args(args)  # fresh values for every call
+            results.append(f(*pos, **kw))
+    GARBAGE.append(results)
+    if job["output"] != "strict":
+        results[:] = [values.as_data(r, job["output"], job["max_items"]) for r in results]
+    gc.disable()  # no finaliser of the program's may run between the check and the text
+    texts = [values.canonical_text(r, job["max_items"], job["max_chars"]) for r in results]
+    if any(t != texts[0] for t in texts[1:]):
+        return "nondeterministic", ("two calls with the same input returned different outputs: "
+                                    f"{texts[0][:200]} != {texts[1][:200]}"), None
+    return "ok", texts[0], None
+
+
+GARBAGE: list = []  # the last input's results, freed under the next input's limit (never after)
 
 
 def run_job(job: dict) -> None:
+    """The program is loaded once, then ``f`` is called on each input in turn, as an
+    evaluator does with a solution: what a call leaves in the program's globals, the next
+    call sees (two calls per input, in validation, are how that is caught)."""
     start = time.monotonic()
     budget = job["budget_s"]
-    set_cpu_limit(min(budget or 1e9, job["timeout_s"] * max(1, len(job["inputs"])) * job["calls"]))
-    try:  # a huge or deeply nested program is checked and compiled within the limit too
-        ALARM["armed"] = True
-        signal.setitimer(signal.ITIMER_REAL, job["timeout_s"])
-        code = compile_program(job["program"], job["policy"])
-    except JobTimeout:
-        code = ("timeout", f"timed out after {job['timeout_s']:g} s while compiling the program")
-    finally:
-        ALARM["armed"] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    garbage = GARBAGE
+    limits = job["time_limits"] or [job["timeout_s"]] * len(job["inputs"])
+    set_cpu_limit(min(budget or 1e9, sum(limits) * job["calls"] + 2 * job["timeout_s"]))
+    load_start = time.perf_counter()
+    status, text, g = guarded(job["timeout_s"], load_program, job)
+    failed_to_load = None if status == "ok" else (status, text)
     for index, args in enumerate(job["inputs"]):
-        run_start = time.perf_counter()
-        if type(code) is tuple:
-            status, text = code
+        run_start = load_start if index == 0 else time.perf_counter()
+        if failed_to_load is not None:
+            status, text = failed_to_load
         else:
-            limit = job["timeout_s"]
+            limit = limits[index]
             if budget is not None:
                 limit = min(limit, budget - (time.monotonic() - start))
             if limit <= 0:
                 status, text = "timeout", f"the program's time budget of {budget:g} s is spent"
             else:
-                status, text = run_one(code, args, job, limit, garbage)
+                status, text, _ = guarded(limit, call_once, g, args, job)
         emit(proto.RESULT, status, index, time.perf_counter() - run_start, text, flush=status != "ok")
         if status != "ok" and job["stop_on_failure"]:
             break  # fail fast: the caller marks the rest as not run
@@ -563,15 +576,17 @@ def run_job(job: dict) -> None:
 
 WARM_UP_JOB = {"program": "def f(x):\n    return sorted(x)\n", "inputs": ["[2, 1]"], "calls": 1,
                "evaluate_args": False, "timeout_s": 5.0, "budget_s": None, "stop_on_failure": True,
-               "max_chars": 100, "max_items": 100, "policy": True}
+               "max_chars": 100, "max_items": 100, "policy": True, "output": "lenient", "time_limits": None}
 
 
 def warm_up() -> None:
     """Run a tiny program once while idle: the pages a run touches are copied from the
     zygote now, off the critical path, instead of page fault by page fault in the job."""
     try:
-        code = compile_program(WARM_UP_JOB["program"], True)
-        run_one(code, "[2, 1]", WARM_UP_JOB, 5.0, [])
+        status, _, g = guarded(5.0, load_program, WARM_UP_JOB)
+        if status == "ok":
+            guarded(5.0, call_once, g, "[2, 1]", WARM_UP_JOB)
+        GARBAGE.clear()
     except BaseException:
         pass
 

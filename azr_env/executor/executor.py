@@ -42,7 +42,7 @@ from typing import Any
 from . import _protocol as proto
 from . import jail as jail_lib
 from .jail import Isolation
-from .values import NotALiteral, parse_literal
+from .values import OUTPUT_MODES, NotALiteral, parse_literal
 
 log = logging.getLogger("azr_env.executor")
 
@@ -50,7 +50,6 @@ _KILL_GRACE_S = 0.5  # the caller kills this long after the child's own alarm
 _DEATH_REPORT_S = 2.0  # how long to wait for the zygote to say how a child died
 _MAX_START_ATTEMPTS = 3  # a job whose child dies before starting it is tried this often
 _MAX_TIMEOUT_S = 24 * 3600.0
-_MIN_SLICE = 64  # a program's inputs are split across children only in slices this long
 # Validation asks a program to run in half the limit, so that a task near the limit cannot
 # time out in some learnability samples and not in others.
 VALIDATION_TIME_FRACTION = 0.5
@@ -100,13 +99,17 @@ class Job:
 class Program:
     """A program and the inputs to call its ``f`` on: one trust domain.
 
-    The program runs in fresh sandboxed processes of its own, which run nothing else (a
-    long list of inputs may be split across several, all running this program).  Inputs
-    run in order, each in a fresh namespace.  With ``stop_on_failure`` (the default) the
+    The program runs in a fresh sandboxed process of its own, which runs nothing else: its
+    module code once, then ``f`` on each input in order (as an evaluator runs a solution:
+    what one call leaves in the program's globals, the next sees).  With
+    ``stop_on_failure`` (the default) the
     first input that is not ``ok`` ends the program's runs and the rest are ``not_run``;
     without it every input runs (for computing a dataset's gold outputs).  ``budget_s``
-    bounds the runs of one process together; each run is also bound by the executor's
-    ``timeout_s``.  ``evaluate_args`` as for :class:`Job`.
+    bounds the runs of one process together; each run is also bound by its entry in
+    ``time_limits``, else by the executor's ``timeout_s``.  ``output`` says how a return
+    value becomes data (:data:`~azr_env.executor.values.OUTPUT_MODES`: ``strict`` for
+    self-play, ``lenient`` for the ``==`` of an official evaluator, ...).
+    ``evaluate_args`` as for :class:`Job`.
     """
 
     source: str
@@ -114,11 +117,15 @@ class Program:
     evaluate_args: bool = False
     budget_s: float | None = None
     stop_on_failure: bool = True
+    output: str = "strict"
+    time_limits: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.inputs, str):
             raise TypeError("inputs must be a sequence of argument-list texts, not one string")
         object.__setattr__(self, "inputs", tuple(self.inputs))
+        if self.time_limits is not None:
+            object.__setattr__(self, "time_limits", tuple(self.time_limits))
 
 
 @dataclass(frozen=True)
@@ -699,22 +706,9 @@ class Executor:
                 programs = [dataclasses.replace(p, budget_s=p.budget_s * time_fraction)
                             if p.budget_s is not None else p for p in programs]
             results: list[list[Result | None]] = [[None] * len(p.inputs) for p in programs]
-            domains = []
-            pieces = max(1, self.workers // len(programs))  # few long programs: spread their inputs
-            for program, out in zip(programs, results, strict=True):
-                n = len(program.inputs)
-                k = max(1, min(pieces, n // _MIN_SLICE))
-                bounds = [n * j // k for j in range(k + 1)]
-                domains += [_Domain(program, a, b, out, calls, timeout)
-                            for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+            domains = [_Domain(program, 0, len(program.inputs), out, calls, timeout)
+                       for program, out in zip(programs, results, strict=True) if program.inputs]
             _Run(self, domains, seed_class).go()
-            for program, out in zip(programs, results, strict=True):
-                if program.stop_on_failure:  # slices ran side by side: the first failure ends all
-                    first = next((i for i, r in enumerate(out) if r is not None and not r.ok), None)
-                    if first is not None:
-                        gave = out[first].status  # type: ignore[union-attr]
-                        out[first + 1 :] = [r if r is not None and r.status is Status.NOT_RUN else
-                                            _not_run(first, gave) for r in out[first + 1 :]]
             return results  # type: ignore[return-value]
 
     def _job_bytes(self, domain: _Domain) -> bytes:
@@ -724,6 +718,9 @@ class Executor:
             "evaluate_args": program.evaluate_args, "timeout_s": domain.timeout_s,
             "budget_s": program.budget_s, "stop_on_failure": program.stop_on_failure,
             "max_chars": self.max_output_chars, "max_items": self.max_output_items, "policy": self._policy,
+            "output": program.output,
+            "time_limits": None if program.time_limits is None else
+            [t * domain.timeout_s / self.timeout_s for t in program.time_limits[domain.start : domain.end]],
         }
         data = pickle.dumps(job, protocol=5)
         return proto.LENGTH.pack(len(data)) + data
@@ -855,7 +852,12 @@ class _Run:
         assert domain is not None
         now = time.monotonic()
         child.run_start = now
-        limit = min(domain.timeout_s, max(0.0, child.budget_deadline - now))
+        limit = domain.timeout_s
+        limits = domain.program.time_limits
+        if limits is not None:  # scaled as the job's were (validation asks for half)
+            index = min(domain.start + child.next_index, domain.end - 1)
+            limit = limits[index] * domain.timeout_s / self.ex.timeout_s
+        limit = min(limit, max(0.0, child.budget_deadline - now))
         child.deadline = now + limit + _KILL_GRACE_S
 
     def _read(self, child: _Child) -> None:
@@ -1075,6 +1077,13 @@ def _as_programs(programs: Iterable[Program]) -> list[Program]:
             raise TypeError(f"programs[{i}]: source and inputs must be str")
         if program.budget_s is not None:
             _check_seconds(f"programs[{i}].budget_s", program.budget_s)
+        if program.output not in OUTPUT_MODES:
+            raise ValueError(f"programs[{i}].output must be one of {OUTPUT_MODES}, got {program.output!r}")
+        if program.time_limits is not None:
+            if len(program.time_limits) != len(program.inputs):
+                raise ValueError(f"programs[{i}].time_limits must give one limit per input")
+            for limit in program.time_limits:
+                _check_seconds(f"programs[{i}].time_limits", limit)
     return out
 
 

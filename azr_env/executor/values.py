@@ -138,6 +138,99 @@ def canonical_text(value: Any, max_items: int, max_chars: int) -> str:
     return text
 
 
+OUTPUT_MODES = ("strict", "lenient", "set", "not_none", "any")
+"""How a returned value becomes data (:func:`as_data`): the strict rule of self-play, or
+the conversions an official evaluator's ``==`` implies."""
+
+_BASES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+_MRO = type.__dict__["__mro__"]
+_CLASS_DICT = type.__dict__["__dict__"]
+_REAL, _IMAG = complex.__dict__["real"], complex.__dict__["imag"]
+_TO_BASE = {  # the exact value of an instance of a subclass, by the base type's own methods
+    int: int.__int__, float: float.__float__, str: str.__str__,
+    bytes: lambda b: bytes.__add__(b, b""),
+    complex: lambda c: complex(_REAL.__get__(c), _IMAG.__get__(c)),
+}
+
+
+def as_data(value: Any, mode: str, max_items: int = 100_000) -> Any:
+    """``value`` as the data an evaluator compares, by ``mode``:
+
+    * ``strict``: unchanged (only builtin data of exact types is accepted later);
+    * ``lenient``: instances of subclasses of builtin data whose ``==`` is their base
+      type's (``collections.Counter``, ``OrderedDict``, ``defaultdict``, a namedtuple,
+      an ``IntEnum`` member, a ``str`` subclass) become that base type, as ``==`` would
+      see them; a subclass with an ``__eq__`` of its own stays, and is refused;
+    * ``set``: a list or tuple stays; anything else iterable becomes ``set(value)``
+      (an evaluator comparing ``set(out) == set(expected)``); then ``lenient``;
+    * ``not_none``: a bool stays, anything else becomes ``value is not None``;
+    * ``any``: ``None`` (the evaluator accepts every value).
+
+    Runs in the sandbox, inside the run's time limit (``set`` iterates the program's own
+    iterator); the conversion itself calls the base types' methods, never the program's.
+    """
+    if mode == "strict":
+        return value
+    if mode == "any":
+        return None
+    if mode == "not_none":
+        return value if type(value) is bool else value is not None
+    if mode == "set" and not isinstance(value, (list, tuple)):
+        value = set(value)
+    if mode not in ("lenient", "set"):
+        raise ValueError(f"unknown output mode {mode!r}")
+    try:
+        inspect_value(value, max_items, 1 << 62)
+        return value
+    except ValueRejected:
+        return _to_builtin(value, 0, [max_items])
+
+
+_STDLIB_EQUALS_BASE = frozenset({"collections.Counter", "collections.OrderedDict"})
+"""Standard-library subclasses whose own ``__eq__`` equals their base type's against it."""
+
+
+def _base_of(node: Any) -> type | None:
+    """The builtin data type a value of a subclass converts to, or None."""
+    kind = type(node)
+    mro = _MRO.__get__(kind)
+    base = next((b for b in mro if b in _BASES), None)
+    if base is None or base is bool:
+        return None
+    if f"{kind.__module__}.{kind.__qualname__}" in _STDLIB_EQUALS_BASE:
+        return base
+    for cls in mro:  # whose __eq__ runs? the first class in the MRO that defines one
+        if "__eq__" in _CLASS_DICT.__get__(cls):
+            return base if cls is base else None
+    return None
+
+
+def _to_builtin(node: Any, depth: int, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        return node  # left as it is: inspect_value reports the size
+    kind = type(node)
+    if kind not in _BASES:
+        base = _base_of(node)
+        if base is None:
+            return node
+        if base in _TO_BASE:
+            return _TO_BASE[base](node)
+        kind = base
+    d = depth + 1
+    if kind is list:
+        return [_to_builtin(x, d, budget) for x in list.__iter__(node)]
+    if kind is tuple:
+        return tuple(_to_builtin(x, d, budget) for x in tuple.__iter__(node))
+    if kind is dict:
+        return {_to_builtin(k, d, budget): _to_builtin(v, d, budget) for k, v in dict.items(node)}
+    if kind is set:
+        return {_to_builtin(x, d, budget) for x in set.__iter__(node)}
+    if kind is frozenset:
+        return frozenset(_to_builtin(x, d, budget) for x in frozenset.__iter__(node))
+    return node
+
+
 def _repr_sorted_sets(node: Any) -> str:
     kind = type(node)
     if kind is list:
