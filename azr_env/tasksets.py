@@ -172,8 +172,8 @@ class TaskSet:
         Each task's program runs on every input it holds (one pair for deduction and
         abduction, all visible and hidden pairs for induction), in one executor batch.
         """
+        from .compare import Comparator
         from .executor import Executor
-        from .verify import output_matches, task_atol
 
         own = executor is None
         ex = Executor() if own else executor
@@ -184,10 +184,11 @@ class TaskSet:
                 ex.close()  # type: ignore[union-attr]
         failures: dict[str, str] = {}
         for task, runs in zip(self, results, strict=True):
+            compare = Comparator(task)
             for pair, result in zip(task.pairs, runs, strict=True):
                 if not result.ok:
                     failures[task.id] = f"{result.status}: {result.error}"
-                elif not output_matches(result.output, pair.output, task_atol(task)):
+                elif not compare.output(result.output, pair.output, pair.args):
                     failures[task.id] = f"gives {result.output[:120]}, the set says {pair.output[:120]}"
                 if task.id in failures:
                     break
@@ -207,10 +208,13 @@ def gold_program(task: Task) -> Program:
     inputs such as ``range(100, 120)``): those are evaluated, in the program's own process
     and under the source policy, as the dataset's own evaluator does.
     """
+    from .compare import task_rule
     from .executor import Program
 
     inputs = tuple(pair.args for pair in task.pairs)
-    return Program(task.program, inputs, evaluate_args=not all(is_literal_args(a) for a in inputs))
+    output = "strict" if task_rule(task) == "strict" else "lenient"
+    evaluate = not all(is_literal_args(a) for a in inputs)
+    return Program(task.program, inputs, evaluate_args=evaluate, output=output)
 
 
 def is_literal_args(args: str) -> bool:
@@ -286,6 +290,7 @@ def load_cruxeval(path: str | os.PathLike[str] | None = None, mode: Mode = "dedu
             args, extra = row["input"], None
             if mode == "abduction" and row["id"] in CRUXEVAL_LITERAL_INPUTS:
                 args, extra = CRUXEVAL_LITERAL_INPUTS[row["id"]], {"input": row["input"]}
+            extra = {"compare": "python_eq", **(extra or {})}  # CRUXEval's own checker: Python's ==
             tasks.append(Task.create(mode, row["code"], args, row["output"], id=row["id"],
                                      source="cruxeval", extra=extra))
         except (json.JSONDecodeError, KeyError, TypeError, ValidationError) as exc:

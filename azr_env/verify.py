@@ -15,11 +15,11 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
-from .executor import Executor, Program, canonical_repr, values_equal
+from .compare import Comparator, budget, gold_value, matches_gold, output_mode, task_atol, time_limits
+from .executor import Executor, Program
 from .executor.values import NotALiteral, parse_args, parse_literal
 from .tasks import Task
 
@@ -28,39 +28,6 @@ __all__ = ["NotALiteral", "Verdict", "Verifier", "gold_value", "matches_gold", "
 
 MAX_ANSWER_CHARS = 100_000
 """The longest value answer read (an action is at most this long anyway)."""
-
-
-class _Unreadable:
-    """A gold output this process cannot read back (an int past Python's digit limit)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-@functools.lru_cache(maxsize=8192)
-def gold_value(output: str) -> Any:
-    """The value of a gold output (cached: the same task is checked many times)."""
-    try:
-        return parse_literal(output)
-    except NotALiteral:
-        return _Unreadable(output)
-
-
-def matches_gold(value: Any, output: str, atol: float = 0.0) -> bool:
-    """Whether a canonical value equals the gold output text (floats within ``atol``)."""
-    gold = gold_value(output)
-    if isinstance(gold, _Unreadable):
-        try:
-            return canonical_repr(value) == gold.text
-        except ValueError:
-            return False
-    return values_equal(value, gold, atol=atol)
-
-
-def task_atol(task: Task) -> float:
-    """A task's float tolerance: ``metadata.extra["atol"]`` (evalplus float tasks), else 0."""
-    atol = task.metadata.extra.get("atol", 0.0)
-    return float(atol) if isinstance(atol, (int, float)) and atol > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -74,13 +41,17 @@ class Verdict:
     error: str | None = None
     output: str | None = None
     """What the answer produced (abduction: f(answer); induction: first failing output)."""
+    first_failure: int | None = None
+    """Induction: the index of the first hidden input the answer did not pass (None: all passed)."""
 
 
 class Verifier:
     """Checks answers against tasks; every sandbox run of a batch goes in one executor call.
 
     ``budget_s`` bounds all the runs of one induction answer together (default: the
-    executor's ``timeout_s``), so that one step of an env ends within about that long.
+    executor's ``timeout_s``, or the task's own budget when its source sets one), so that
+    one step of an env ends within about that long.  Outputs are compared by the rule of
+    each task's source (:mod:`azr_env.compare`).
     """
 
     def __init__(self, executor: Executor | None, budget_s: float | None = None) -> None:
@@ -104,11 +75,12 @@ class Verifier:
                     reason = f"the answer is not literal data: {exc}"
                     verdicts[i] = Verdict(False, 0.0, "not_a_literal", reason)
                     continue
-                programs.append(Program(task.program, (answer,)))
+                programs.append(Program(task.program, (answer,), output=output_mode(task)))
                 owners.append((i, task))
             else:
                 inputs = tuple(pair.args for pair in task.hidden)
-                programs.append(Program(answer, inputs, budget_s=self._budget()))
+                programs.append(Program(answer, inputs, budget_s=budget(task, self._budget()),
+                                        output=output_mode(task), time_limits=time_limits(task)))
                 owners.append((i, task))
         if programs:
             if self._executor is None:
@@ -118,8 +90,7 @@ class Verifier:
             unique = list(dict.fromkeys(programs))
             outcome = dict(zip(unique, self._executor.run_programs(unique), strict=True))
             for (i, task), program in zip(owners, programs, strict=True):
-                golds = [task.output] if task.mode == "abduction" else [p.output for p in task.hidden]
-                verdicts[i] = self._from_runs(outcome[program], golds, task_atol(task))
+                verdicts[i] = self._from_runs(task, outcome[program])
         return verdicts  # type: ignore[return-value]
 
     def _budget(self) -> float | None:
@@ -132,72 +103,30 @@ class Verifier:
             value = parse_literal(answer, max_chars=MAX_ANSWER_CHARS)
         except NotALiteral as exc:
             return Verdict(False, 0.0, "not_a_literal", f"the answer is not a literal: {exc}")
-        if matches_gold(value, task.output, task_atol(task)):
+        if Comparator(task).literal(value, task.output):
             return Verdict(True, 1.0, "ok", output=answer)
         return Verdict(False, 0.0, "wrong", "the predicted output differs from the program's", answer)
 
-    def _from_runs(self, results: list[Any], golds: list[str], atol: float) -> Verdict:
+    def _from_runs(self, task: Task, results: list[Any]) -> Verdict:
+        if task.mode == "abduction":
+            pairs = [(task.output, task.args)]
+        else:
+            pairs = [(p.output, p.args) for p in task.hidden]
+        compare = Comparator(task)
         passed = 0
-        first_problem: Verdict | None = None
-        for result, gold in zip(results, golds, strict=True):
-            if result.ok and output_matches(result.output, gold, atol):
+        first: int | None = None
+        problem: Verdict | None = None
+        for index, (result, (gold, args)) in enumerate(zip(results, pairs, strict=True)):
+            if result.ok and compare.output(result.output, gold, args):
                 passed += 1
-            elif first_problem is None:
+                continue
+            if first is None:
+                first = index
                 if result.ok:
-                    first_problem = Verdict(False, 0.0, "wrong", f"gave {result.output[:200]}, expected "
-                                            f"{gold[:200]}", result.output)
+                    reason = f"gave {result.output[:200]}, expected {gold[:200]}"
+                    problem = Verdict(False, 0.0, "wrong", reason, result.output)
                 else:
-                    first_problem = Verdict(False, 0.0, str(result.status), result.error)
-        score = passed / len(results)
-        if first_problem is None:
+                    problem = Verdict(False, 0.0, str(result.status), result.error)
+        if problem is None:
             return Verdict(True, 1.0, "ok", output=results[0].output)
-        return Verdict(False, score, first_problem.status, first_problem.error, first_problem.output)
-
-
-def output_matches(output: str, gold: str, atol: float = 0.0) -> bool:
-    """Whether a run's canonical output text equals the gold output text (the rule of
-    :func:`values_equal`; floats within ``atol``).
-
-    Equal texts are the common, cheap case.  Otherwise the output is read only if its
-    length could belong to an equal value (:func:`_length_slack`), so that a wrong
-    megabyte-long output costs a comparison of lengths, not a parse.
-    """
-    if output == gold:
-        return True
-    if abs(len(output) - len(gold)) > _length_slack(gold, atol):
-        return False
-    try:
-        value = parse_literal(output)
-    except NotALiteral:
-        return False  # unreadable here (an int past this interpreter's digit limit): texts differ
-    return matches_gold(value, gold, atol)
-
-
-@functools.lru_cache(maxsize=8192)
-def _length_slack(gold: str, atol: float) -> int:
-    """How much longer or shorter than ``gold`` the text of an equal value can be.
-
-    Under the strict rule, equal values have the same canonical text but for dict order
-    (same length) and the sign of a float zero (``-0.0`` / ``0.0``, one character each);
-    with a tolerance, each float's digits may differ (at most 25 characters).
-    """
-    value = gold_value(gold)
-    if isinstance(value, _Unreadable):
-        return 0
-    zeros = floats = 0
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is float:
-            floats += 1
-            zeros += node == 0.0
-        elif kind is complex:
-            floats += 2
-            zeros += (node.real == 0.0) + (node.imag == 0.0)
-        elif kind is dict:
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif kind in (list, tuple, set, frozenset):
-            stack.extend(node)
-    return 25 * floats if atol > 0 else zeros
+        return Verdict(False, passed / len(results), problem.status, problem.error, problem.output, first)

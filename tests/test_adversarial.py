@@ -1338,3 +1338,358 @@ def test_honest_programs_that_read_safe_dunder_attributes_run(fast_ex: Executor,
     args = ["1", "2", "3", "4"]
     task = induction_task(program, args, [r.output for r in fast_ex.run_program(program, args)])
     assert step("AZR-Induction-v0", task, program, fast_ex)[0] == 1.0
+
+
+# =======================================================================================
+# Round 2
+# =======================================================================================
+# A second round of attacks on the same HEAD, by class: the OS layers between concurrent
+# children (signals), the Python layer (two escapes and a write-guard bypass), the same
+# world in every run (the heap depends on how an answer is spelled), and the caller's
+# parsers (answers and outputs that crash a step instead of scoring it).
+@pytest.fixture
+def quick_os_ex2() -> Iterator[Executor]:
+    """The source policy OFF, two workers, a short start-up limit (a stalled zygote costs
+    seconds, not a minute), private to one test."""
+    with pytest.warns(RuntimeWarning, match="DEGRADED"):
+        ex = Executor(workers=2, timeout_s=TIMEOUT_S, memory_mb=512, policy=False, start_timeout_s=2.0)
+    with ex:
+        yield ex
+
+
+@pytest.fixture
+def quick_ex4() -> Iterator[Executor]:
+    """Policy on, four workers (a vector env's samples run side by side), a short start-up
+    limit, private to one test."""
+    with Executor(workers=4, timeout_s=TIMEOUT_S, memory_mb=512, start_timeout_s=2.0) as ex:
+        yield ex
+
+
+# ---- signals: F_SETOWN/F_SETSIG make the kernel signal any process of the jail ----------
+# seccomp refuses kill/tkill/tgkill/rt_sigqueueinfo/pidfd_send_signal to children, but an
+# fd's owner (fcntl F_SETOWN, F_SETOWN_EX) is signalled by the kernel on I/O (SIGIO, or the
+# signal F_SETSIG names), with the permission check of a same-uid kill.  Every process of
+# the jail runs as uid 65534: concurrent children, spare children, the template, the zygote.
+SIGNALLER = prog("""
+    import os, fcntl, signal, struct, time
+
+    def arm(pid, how):
+        r, w = os.pipe()
+        try:
+            if how == 'group':
+                fcntl.fcntl(r, 15, struct.pack('ii', 2, os.getpgrp()))  # F_SETOWN_EX, F_OWNER_PGRP
+            else:
+                fcntl.fcntl(r, fcntl.F_SETOWN, pid)
+            if how == 'sigio':  # no F_SETSIG: SIGIO, whose default action ends the process
+                fcntl.ioctl(r, 0x5452, struct.pack('i', 1))  # FIOASYNC
+            else:
+                fcntl.fcntl(r, 10, signal.SIGSTOP)  # F_SETSIG
+                fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_ASYNC)
+            os.write(w, b'x')  # the kernel signals the owner now
+        finally:
+            os.close(r)
+            os.close(w)
+
+    def f(how):
+        time.sleep(0.1)  # the honest peer is running
+        me, hit = os.getpid(), []
+        for pid in ([0] if how == 'group' else [p for p in range(1, me + 16) if p != me]):
+            try:
+                arm(pid, how)
+                hit.append(pid)
+            except OSError:
+                pass
+        return hit
+""")
+HONEST_SLEEPER = "import time\ndef f(x):\n    time.sleep(0.4)\n    return x"
+
+
+@pytest.mark.parametrize("how", ["stop", "sigio", "group"])
+def test_a_job_cannot_signal_other_processes_of_the_jail(quick_os_ex2: Executor, how: str) -> None:
+    """OS layers only: a job makes the kernel send SIGSTOP (or SIGIO, which kills) to every
+    pid of the jail through an fd's owner.  Breach found: the concurrent honest job times
+    out or dies, the zygote stops (the next jobs wait out the start-up limit) or dies."""
+    honest, attack = quick_os_ex2.run_batch([Job(HONEST_SLEEPER, "1"), Job(SIGNALLER, repr(how))])
+    assert (honest.status, honest.value) == (Status.OK, 1), (
+        f"the honest job gave {honest.status} ({honest.error}) after a peer signalled pids {attack.value}")
+    start = time.monotonic()
+    later = quick_os_ex2.run_batch([Job(HONEST_SLEEPER, "2"), Job(HONEST_SLEEPER, "3")])
+    elapsed = time.monotonic() - start
+    assert [(r.status, r.value) for r in later] == [(Status.OK, 2), (Status.OK, 3)], [r.error for r in later]
+    assert elapsed < TIMEOUT_S + SLACK_S, f"later jobs waited {elapsed:.1f} s (a stopped zygote or template)"
+
+
+# ---- the Python layer: escapes with the policy ON ---------------------------------------
+# Breach found (deepcopy-keeps-forward-ref-code): typing.List['<expr>'] compiles <expr> into
+# a ForwardRef's __forward_code__; copy.deepcopy(ref, memo) keeps the original slot-state
+# dict alive in memo[id(memo)], so the code object is one dict lookup away, and
+# type(f)(code, {}) runs it: bytecode the source policy never saw (dunder chains to the
+# zygote's os module).
+# Breach found (dataclass-inherited-field-name): the field-name check sits in
+# dataclasses._get_field, but a subclass inherits its base's Field objects as they are, and
+# Field.name is writable; the name is pasted into the source dataclasses exec()s with the
+# real builtins (a parameter default of __create_fn__ runs at definition).
+# Breach found (copy-state-writes-a-shared-class): copy.copy applies the slot state of a
+# __reduce_ex__ with the real setattr, on whatever object its callable returns: a shared
+# standard-library class is written, past the write guard.
+ESCAPE_R2 = prog("""
+    import copy, dataclasses, typing
+
+    def _by_forward_ref():
+        expr = ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close']"
+                "[0].__init__.__globals__['sys']")
+        ref = typing.get_args(typing.List[expr])[0]
+        memo = {}
+        copy.deepcopy(ref, memo)
+        codes = [v for d in memo[id(memo)] if type(d) is dict for v in d.values()
+                 if type(v).__name__ == 'code']
+        return type(_by_forward_ref)(codes[0], {})()
+
+    def _by_dataclass_field():
+        @dataclasses.dataclass
+        class A:
+            a: int = dataclasses.field(init=False, default=0)
+        field = dataclasses.fields(A)[0]
+        field.name = "a=setattr(__import__('dataclasses').Field, 'azr_sys', __import__('sys')),*b"
+        try:
+            dataclasses.dataclass(repr=False, eq=False)(type('C', (A,), {}))
+        except Exception:
+            pass
+        return dataclasses.Field.azr_sys
+
+    def escape(module):
+        for way in (_by_forward_ref, _by_dataclass_field):
+            try:
+                return way().modules[module]
+            except Exception:
+                pass
+        raise ImportError('no way out')
+""")
+
+BYPASSES_R2 = {
+    "deepcopy-keeps-forward-ref-code": """
+        import copy, typing
+        def f(x):
+            expr = ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close']"
+                    "[0].__init__.__globals__['sys']")
+            ref = typing.get_args(typing.List[expr])[0]
+            memo = {}
+            copy.deepcopy(ref, memo)
+            codes = [v for d in memo[id(memo)] if type(d) is dict for v in d.values()
+                     if type(v).__name__ == 'code']
+            sys = type(f)(codes[0], {})()
+            return x if 'os' in sys.modules else -x
+    """,
+    "dataclass-inherited-field-name": """
+        import dataclasses
+        @dataclasses.dataclass
+        class A:
+            a: int = dataclasses.field(init=False, default=0)
+        def f(x):
+            field = dataclasses.fields(A)[0]
+            field.name = "a=setattr(__import__('dataclasses').Field, 'azr_sys', __import__('sys')),*b"
+            try:
+                @dataclasses.dataclass(repr=False, eq=False)
+                class C(A):
+                    pass
+            except Exception:
+                pass
+            return x if 'os' in dataclasses.Field.azr_sys.modules else -x
+    """,
+    "copy-state-writes-a-shared-class": """
+        import copy, json
+        class P:
+            def __reduce_ex__(self, protocol):
+                return (lambda: json.JSONDecoder, (), (None, {'azr_forged': 'yes'}))
+        def f(x):
+            copy.copy(P())
+            return x if json.JSONDecoder.azr_forged == 'yes' else -x
+    """,
+    "copy-state-writes-through-type-namespace": """
+        import copy, json
+        P = type('P', (), {'__reduce_ex__': lambda self, p: (lambda: json.JSONDecoder, (),
+                                                             (None, {'azr_forged': 'yes'}))})
+        def f(x):
+            copy.copy(P())
+            return x if json.JSONDecoder.azr_forged == 'yes' else -x
+    """,
+}
+
+
+@pytest.mark.parametrize("name", list(BYPASSES_R2))
+def test_python_layer_bypass_is_refused_round2(fast_ex: Executor, name: str) -> None:
+    program = prog(BYPASSES_R2[name])
+    result = fast_ex.run(program, "7")
+    assert not (result.ok and result.value == 7), f"{name}: the program got past the Python layer"
+    reward, info, _ = step("AZR-Induction-v0", IDENTITY_TASK, program, fast_ex)
+    assert reward == -0.5 and not info["correct"], f"{name}: the bypass was paid ({info['status']})"
+
+
+def test_an_escaped_sample_cannot_stop_its_peers(quick_ex4: Executor) -> None:
+    """Policy on, default settings: one induction sample escapes the Python layer (above)
+    and SIGSTOPs every other process of the jail through an fd's owner: its peers in the
+    batch (honest answers), the zygote.  In GRPO a lower reward for the peers is a higher
+    advantage for the saboteur."""
+    task = induction_task("def f(x):\n    return x", ["1", "2", "3", "4"], ["1", "2", "3", "4"])
+    honest = "import time\ndef f(x):\n    time.sleep(0.2)\n    return x"
+    saboteur = ESCAPE_R2 + prog("""
+        def f(x):
+            os, fcntl, time = escape('os'), escape('fcntl'), escape('time')
+            time.sleep(0.1)
+            me = os.getpid()
+            for pid in range(1, me + 16):
+                if pid == me:
+                    continue
+                r, w = os.pipe()
+                try:
+                    fcntl.fcntl(r, fcntl.F_SETOWN, pid)
+                    fcntl.fcntl(r, 10, 19)  # F_SETSIG: SIGSTOP
+                    fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_ASYNC)
+                    os.write(w, b'x')
+                except OSError:
+                    pass
+                os.close(r)
+                os.close(w)
+            return -x
+    """)
+    vec = gym.make_vec("AZR-Induction-v0", num_envs=4, vectorization_mode="vector_entry_point",
+                       tasks=[task], executor=quick_ex4)
+    vec.reset(seed=0)
+    answers = (saboteur, honest, honest, honest)
+    _, rewards, _, _, infos = vec.step([completion("induction", p) for p in answers])
+    assert rewards[1:].tolist() == [1.0, 1.0, 1.0], (
+        f"honest samples got {rewards[1:].tolist()}: {list(infos['final_info']['error'])[1:]}")
+
+
+# ---- the same world in every run: the heap depends on how an answer is spelled -----------
+# Breach found: the caller sends an abduction answer's text as it was written, and the child
+# holds that text (and the objects the parser made and freed) while the program runs, so
+# the addresses a program sees differ between "5" and "0x5".  A proposal that tests the
+# offset of a fresh object in its memory pool is deterministic in both validation zygotes
+# and between two calls, and yet fails the samples that spell the gold input another way:
+# learnability 0.25 for a task every sample solves.
+def _pool_offset_program(size: int, target: int | None) -> str:
+    """With ``target`` None: returns the pool offset of a fresh bytes(size); else returns x
+    when the offset is ``target`` and -x otherwise.  Both texts have the same length and the
+    same constants' sizes, so they leave the same heap behind."""
+    head = f"def f(x):\n    v = id(bytes({size:3d})) % 4096\n"
+    if target is None:
+        return head + f"    return v if v + 1000 != {9999:4d} else -x\n"
+    return head + f"    return x if v + 1000 == {target + 1000:4d} else -x\n"
+
+
+def test_a_proposal_cannot_split_samples_by_the_heap_their_spelling_leaves(fast_ex: Executor) -> None:
+    sizes = list(range(1, 250, 16))
+    runs = fast_ex.run_batch([Job(_pool_offset_program(size, None), spelling)
+                              for size in sizes for spelling in SPELLINGS_OF_5])
+    assert all(r.ok for r in runs), [r.error for r in runs if not r.ok][:3]
+    n = len(SPELLINGS_OF_5)
+    offsets = {size: [r.value for r in runs[i * n : (i + 1) * n]] for i, size in enumerate(sizes)}
+    telling = [size for size, seen in offsets.items() if len(set(seen)) > 1]  # spelling shows in the heap
+    for size in telling[:6]:
+        program = _pool_offset_program(size, offsets[size][0])  # passes with the proposer's spelling "5"
+        env = gym.make("AZR-Propose-Abduction-v0", executor=fast_ex, solver=gold_solver, n_samples=8)
+        env.reset(seed=0)
+        _, reward, _, _, info = env.step(proposal(program, "5"))
+        assert not info["valid"] or info["solve_rate"] in (0.0, 1.0), (
+            f"bytes({size}): answers that differ only in spelling scored {info['accuracies']}: "
+            f"learnability reward {reward} (pool offsets by spelling: {offsets[size]})")
+
+
+# ---- the caller's parsers: garbage must score, never crash a step -----------------------
+# Breach found: the literal reader adds a complex part to an int too large for a float
+# (`10**400 + 2j`) and raises OverflowError, which no caller catches: env.step crashes.
+BIG = "1" + "0" * 400
+OVERFLOWING = [f"{BIG}+2j", f"-{BIG}-2j", f"[{BIG}+1j]", f"complex({BIG}, 0)", f"complex(0.5, {BIG})"]
+
+
+@pytest.mark.parametrize("text", OVERFLOWING, ids=["add", "sub", "in-list", "complex-real", "complex-imag"])
+def test_a_literal_too_large_for_a_complex_is_not_a_literal(text: str) -> None:
+    for reader in (parse_literal, parse_args):
+        with pytest.raises(NotALiteral):
+            reader(text)
+
+
+@pytest.mark.parametrize("env_id", ["AZR-Deduction-v0", "AZR-Abduction-v0"])
+def test_an_overflowing_complex_answer_is_wrong_not_a_crash(fast_ex: Executor, env_id: str) -> None:
+    task = DEDUCTION_TASK if env_id == "AZR-Deduction-v0" else CHR_TASK
+    reward, info, _ = step(env_id, task, f"{BIG}+2j", fast_ex)
+    assert reward == -0.5 and not info["correct"] and info["status"] == "not_a_literal", info
+
+
+@pytest.mark.parametrize("env_id", ["AZR-Propose-Deduction-v0", "AZR-Propose-Abduction-v0"])
+def test_an_overflowing_complex_proposal_input_is_invalid_not_a_crash(fast_ex: Executor, env_id: str) -> None:
+    env = gym.make(env_id, executor=fast_ex)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(proposal("def f(x):\n    return 1", f"{BIG}+2j"))
+    assert reward == -1.0 and not info["valid"], info["reason"]
+
+
+@pytest.mark.parametrize("env_id", ["AZR-Propose-Deduction-v0", "AZR-Propose-Abduction-v0"])
+def test_a_proposal_with_an_output_the_caller_cannot_read_does_not_crash(
+    fast_ex: Executor, env_id: str
+) -> None:
+    """Breach found: the sandbox prints ints of any length, the caller reads back at most
+    4300 digits (Python's default); the proposer env reads the validated output with
+    Result.value, whose ValueError nobody catches."""
+    env = gym.make(env_id, executor=fast_ex)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(proposal("def f(x):\n    return 10 ** 5000 + x", "5"))
+    assert isinstance(reward, float)
+    assert info["valid"] or reward == -1.0, info
+
+
+# ---- the host's page cache: a channel between concurrent children ------------------------
+# Breach found: posix_fadvise (DONTNEED, WILLNEED) evicts and loads pages of a read-only file
+# the jail shows (the standard library's own), and preadv2(RWF_NOWAIT) tells, without
+# waiting, whether a page is cached.  A publisher writes its output into the cache state of
+# a large, unmapped file; a concurrent copier reads it back bit by bit.
+PAGE_CACHE = prog("""
+    import os, time
+    STEP = 1 << 20
+
+    def cached(fd, offset):
+        try:
+            os.preadv(fd, [bytearray(1)], offset, os.RWF_NOWAIT)
+            return 1
+        except BlockingIOError:
+            return 0
+
+    def f(path, n, publish):
+        fd = os.open(path, os.O_RDONLY)
+        if publish:
+            out = (n * 7919) % 65521
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            for bit in range(16):
+                if out >> bit & 1:
+                    os.posix_fadvise(fd, (bit + 1) * STEP, 4096, os.POSIX_FADV_WILLNEED)
+            time.sleep(0.4)
+            return out
+        time.sleep(0.2)
+        return sum(cached(fd, (bit + 1) * STEP) << bit for bit in range(16))
+""")
+
+
+def _large_stdlib_file() -> str | None:
+    """The largest file of the standard library (the jail binds it at the same path)."""
+    import os
+    import sysconfig
+
+    root = sysconfig.get_paths()["stdlib"]
+    sizes = [(os.path.getsize(p), p) for d, _, names in os.walk(root) for n in names
+             if not os.path.islink(p := os.path.join(d, n))]
+    size, path = max(sizes, default=(0, None))
+    return path if size >= 20 * 2**20 else None
+
+
+def test_concurrent_jobs_cannot_talk_through_the_page_cache(quick_os_ex2: Executor) -> None:
+    path = _large_stdlib_file()
+    if path is None:
+        pytest.skip("no file of 20 MiB in the standard library to carry the channel")
+    n = 4242
+    published, copied = quick_os_ex2.run_batch([Job(PAGE_CACHE, f"{path!r}, {n}, True"),
+                                                Job(PAGE_CACHE, f"{path!r}, {n}, False")])
+    expected = (n * 7919) % 65521
+    assert not (copied.ok and copied.value == expected), (
+        f"a job read {copied.value} from the page cache, written there by a concurrent job "
+        f"({published.status}: {published.value})")

@@ -32,18 +32,23 @@ from azr_env.verify import Verifier, parse_literal
 from .conftest import data_file
 
 # hidden_cap=10 keeps this file fast: the loaders' cost is running the canonical
-# solutions, dominated by the few huge or slow evalplus inputs a larger sample draws.
+# solutions, dominated by the few huge or slow evalplus inputs a larger sample draws.  (The
+# fidelity tests against evalplus itself, in test_evalplus_fidelity.py, score every input.)
+# The time factor is raised because these tests share two cores with others.
 CAP = 10
+FACTOR = 20.0
 
 
 @pytest.fixture(scope="module")
 def heplus(executor) -> TaskSet:
-    return load_evalplus(data_file("HumanEvalPlus-v0.1.10.jsonl.gz"), hidden_cap=CAP, executor=executor)
+    return load_evalplus(data_file("HumanEvalPlus-v0.1.10.jsonl.gz"), hidden_cap=CAP, executor=executor,
+                         time_limit_factor=FACTOR)
 
 
 @pytest.fixture(scope="module")
 def mbppplus(executor) -> TaskSet:
-    return load_evalplus(data_file("MbppPlus-v0.2.0.jsonl.gz"), hidden_cap=CAP, executor=executor)
+    return load_evalplus(data_file("MbppPlus-v0.2.0.jsonl.gz"), hidden_cap=CAP, executor=executor,
+                         time_limit_factor=FACTOR)
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +79,16 @@ def test_humanevalplus_loads_every_task_with_pairs_and_metadata(heplus) -> None:
     assert len(heplus) == 164 and heplus.extra["skipped"] == {}
     assert heplus.ids[:2] == ["HumanEval/0", "HumanEval/1"]
     assert (heplus.name, heplus.version, heplus.license) == ("humanevalplus", "0.1.10", "Apache-2.0")
+    assert heplus.extra["scored"] == f"every base input and at most {CAP} plus inputs per task"
     for task in heplus:
         extra = task.metadata.extra
         assert task.mode == "induction" and task.metadata.source == "humanevalplus"
-        assert task.visible and 1 <= len(task.hidden) <= CAP and extra["hidden_from"] == "plus_input"
+        assert task.visible and extra["hidden_from"] == "base_input+plus_input"
+        # Every visible (base) input is scored too, then at most CAP plus inputs.
+        assert [p.args for p in task.hidden[: extra["n_base"]]] == [p.args for p in task.visible]
+        assert extra["n_base"] <= len(task.hidden) <= extra["n_base"] + CAP
+        assert extra["compare"] == "evalplus" and extra["dataset"] == "humaneval"
+        assert len(extra["time_limits"]) == len(task.hidden) and min(extra["time_limits"]) >= 1.0
         assert "named `f`" in task.message and extra["dropped_inputs"] >= 0
     float_ids = {t.id for t in heplus if "atol" in t.metadata.extra}
     assert float_ids == {"HumanEval/2", "HumanEval/4", "HumanEval/32"}
@@ -103,13 +114,18 @@ def test_hidden_inputs_are_a_deterministic_seeded_sample(heplus, executor, tmp_p
     assert len(row["plus_input"]) > CAP
     one = tmp_path / "he0.jsonl"
     one.write_text(json.dumps(row) + "\n")
-    again = load_evalplus(one, hidden_cap=CAP, executor=executor)
-    assert again[0] == heplus[0]  # same seed, same sample, same content hash
-    other = load_evalplus(one, hidden_cap=CAP, executor=executor, seed=1)
+    again = load_evalplus(one, hidden_cap=CAP, executor=executor, time_limit_factor=FACTOR)
+    assert again[0].hidden == heplus[0].hidden  # same seed, same sample
+    other = load_evalplus(one, hidden_cap=CAP, executor=executor, seed=1, time_limit_factor=FACTOR)
     assert other[0].hidden != heplus[0].hidden and other[0].visible == heplus[0].visible
+    n_base = heplus[0].metadata.extra["n_base"]
     plus_args = {", ".join(value_source(a) for a in inp) for inp in row["plus_input"]}
-    assert {p.args for p in heplus[0].hidden} <= plus_args
+    assert {p.args for p in heplus[0].hidden[n_base:]} <= plus_args
     assert [p.args for p in heplus[0].visible] == [", ".join(map(value_source, i)) for i in row["base_input"]]
+    everything = load_evalplus(one, executor=executor, time_limit_factor=FACTOR)  # no cap: every input
+    assert len(everything[0].hidden) == len(dict.fromkeys(
+        [p.args for p in heplus[0].visible] + sorted(plus_args, key=[
+            ", ".join(value_source(a) for a in inp) for inp in row["plus_input"]].index)))
 
 
 # ----------------------------------------------------------------------------- MBPP+
@@ -119,18 +135,17 @@ def test_mbppplus_loads_every_task(mbppplus) -> None:
     assert all(t.metadata.source == "mbppplus" and t.hidden for t in mbppplus)
     atol_ids = {t.id for t in mbppplus if t.metadata.extra.get("atol")}
     assert len(atol_ids) == 13 and "Mbpp/120" in atol_ids
-    # Mbpp/793 has no plus inputs: the last third of its base inputs is hidden.
+    # Mbpp/793 has no plus inputs: its base inputs are all it is scored on.
     last = mbppplus.get("Mbpp/793")
-    assert last.metadata.extra["hidden_from"] == "base_input"
-    assert (len(last.visible), len(last.hidden)) == (2, 1)
+    assert last.hidden == last.visible and last.metadata.extra["n_base"] == len(last.hidden) == 3
     assert mbppplus.get("Mbpp/120").program.startswith("import math\n")
 
 
 def test_mbppplus_tuples_are_restored_as_evalplus_does(mbppplus) -> None:
-    # Mbpp/2 takes two tuples (evalplus: mbpp_deserialize_inputs); its outputs are sets
-    # (evalplus compares them as sets).
+    # Mbpp/2 takes two tuples (evalplus: mbpp_deserialize_inputs); its outputs stay as the
+    # canonical solution returns them (evalplus compares them as sets, see azr_env.compare).
     task = mbppplus.get("Mbpp/2")
-    assert task.visible[0] == IOPair(args="(3, 4, 5, 6), (5, 7, 4, 10)", output="{4, 5}")
+    assert task.visible[0] == IOPair(args="(3, 4, 5, 6), (5, 7, 4, 10)", output="(4, 5)")
     assert MBPP_RESTORE[2] == "args_tuples" and MBPP_RESTORE[580] == "all_tuples"
     # Mbpp/124: (float, complex) from strings.  Mbpp/737: evalplus's "output is not None".
     assert mbppplus.get("Mbpp/124").visible[0].args == "0.0, 1j"
@@ -270,9 +285,12 @@ def test_small_evalplus_file_end_to_end(tmp_path, executor) -> None:
     assert tasks.ids == ["Mbpp/9"] and "Mbpp/10" in tasks.extra["skipped"]
     task = tasks[0]
     assert [p.args for p in task.visible] == ["1", "2", "3"]
-    # [1] duplicates a visible input; None * 2 raises: dropped and counted.
+    # Scored on every base and plus input; [1] duplicates a base input; None * 2 raises:
+    # dropped and counted.
     assert [(p.args, p.output) for p in task.hidden] == [
-        ("4", "8"), ("float('inf')", "inf"), ("'a'", "'aa'"), ("[1]", "[1, 1]")]
+        ("1", "2"), ("2", "4"), ("3", "6"), ("4", "8"), ("float('inf')", "inf"), ("'a'", "'aa'"),
+        ("[1]", "[1, 1]")]
+    assert task.metadata.extra["n_base"] == 3
     assert task.metadata.extra["dropped_inputs"] == 1
     assert task.metadata.extra["dropped_reasons"] == {"error": 1}
     assert task.message.startswith("Write a function to double a number.")

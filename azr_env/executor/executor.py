@@ -847,16 +847,21 @@ class _Run:
         return child.deadline
 
     def _arm(self, child: _Child) -> None:
-        """Deadline for the next run: its limit (within the budget) plus a grace."""
+        """Deadline for the run in flight: its limit (within the budget) plus a grace.
+
+        A child sends the results of fast runs together, so the run in flight may be a
+        later one than the next result due: with per-input limits, the deadline is the
+        largest limit still to come.  (The child's own alarm keeps each run to its limit;
+        this is the backstop for a program that ignores it.)
+        """
         domain = child.domain
         assert domain is not None
         now = time.monotonic()
         child.run_start = now
         limit = domain.timeout_s
-        limits = domain.program.time_limits
-        if limits is not None:  # scaled as the job's were (validation asks for half)
-            index = min(domain.start + child.next_index, domain.end - 1)
-            limit = limits[index] * domain.timeout_s / self.ex.timeout_s
+        if domain.program.time_limits is not None:  # scaled as the job's were (validation asks for half)
+            rest = domain.program.time_limits[domain.start + child.next_index : domain.end]
+            limit = max(rest, default=0.0) * domain.timeout_s / self.ex.timeout_s
         limit = min(limit, max(0.0, child.budget_deadline - now))
         child.deadline = now + limit + _KILL_GRACE_S
 
