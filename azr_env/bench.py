@@ -136,6 +136,12 @@ def run_bench(
     items = [(task, s) for task in taskset for s in range(n_samples)]
     scores: dict[tuple[str, int], dict[str, Any]] = {}
     bar = _progress(progress, len(items))
+    own_executor = executor is None and any(t.mode != "deduction" for t in taskset)
+    if own_executor:  # sized for the task set: evalplus's outputs reach megabytes
+        from .benchmarks_data import EVALPLUS_LIMITS
+
+        evalplus = any(t.metadata.extra.get("compare") == "evalplus" for t in taskset)
+        executor = Executor(**EVALPLUS_LIMITS) if evalplus else Executor()
     try:
         for batch in _batches(items, batch_size):
             missing = [(t, s) for t, s in batch if (t.id, s) not in cache.done]
@@ -152,6 +158,8 @@ def run_bench(
     finally:
         if bar is not None:
             bar[0].stop()
+        if own_executor:
+            executor.close()  # type: ignore[union-attr]
     results = summarise(taskset, scores, n_samples)
     results.update(
         solver=solver_name,
@@ -209,6 +217,11 @@ def _score(batch, cache: CompletionCache, scores, executor, prompt_format: str, 
                 "status": str(final["status"][i]),
                 "reward": float(rewards[i]),
             }
+            n_base = task.metadata.extra.get("n_base")
+            if isinstance(n_base, int) and "first_failure" in final and final["_first_failure"][i]:
+                # evalplus's base pass: every base input (the first n_base hidden ones) passed
+                first = int(final["first_failure"][i])
+                scores[(task.id, s)]["base_correct"] = bool(final["correct"][i]) or first >= n_base
         vec.close()
 
 
@@ -239,6 +252,10 @@ def summarise(
             "statuses": sorted({x["status"] for x in samples}),
         }
         row.update({f"pass@{k}": pass_at_k(n_samples, c, k) for k in KS if k <= n_samples})
+        if "n_base" in task.metadata.extra:  # evalplus: the base tests alone, as evalplus reports
+            base = sum(x.get("base_correct", False) for x in samples)
+            row["base_correct"] = base
+            row.update({f"base_pass@{k}": pass_at_k(n_samples, base, k) for k in KS if k <= n_samples})
         per_task[task.id] = row
     for mode in sorted({t.mode for t in taskset}):
         rows = [r for r in per_task.values() if r["mode"] == mode]
@@ -252,13 +269,20 @@ def summarise(
         summary.update(
             {f"pass@{k}": sum(r[f"pass@{k}"] for r in rows) / len(rows) for k in KS if k <= n_samples}
         )
+        if rows and all("base_correct" in r for r in rows):
+            summary["base_accuracy"] = sum(r["base_correct"] for r in rows) / total
+            summary.update({f"base_pass@{k}": sum(r[f"base_pass@{k}"] for r in rows) / len(rows)
+                            for k in KS if k <= n_samples})
         modes[mode] = summary
-    return {"taskset": taskset.name, "taskset_version": taskset.version, "modes": modes, "tasks": per_task}
+    rules = sorted({t.metadata.extra.get("compare", "strict") for t in taskset})
+    return {"taskset": taskset.name, "taskset_version": taskset.version, "modes": modes, "tasks": per_task,
+            "scored": taskset.extra.get("scored", "every hidden input of every task"), "compare": rules}
 
 
 def markdown_table(results: dict[str, Any]) -> str:
     ks = [f"pass@{k}" for k in KS if k <= results.get("n_samples", 1)]
-    head = ["mode", "tasks", "accuracy", "format errors", *ks]
+    base = [f"base_{k}" for k in ks] if any("base_pass@1" in m for m in results["modes"].values()) else []
+    head = ["mode", "tasks", "accuracy", "format errors", *ks, *[k.replace("_", " ") for k in base]]
     lines = [
         f"# {results['taskset']} v{results['taskset_version']}: {results.get('solver', '')}",
         "",
@@ -272,8 +296,11 @@ def markdown_table(results: dict[str, Any]) -> str:
             f"{m['accuracy']:.1%}",
             f"{m['format_error_rate']:.1%}",
             *[f"{m[k]:.1%}" for k in ks],
+            *[f"{m[k]:.1%}" if k in m else "-" for k in base],
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if "scored" in results:
+        lines += ["", f"Scored on {results['scored']}; compared by: {', '.join(results.get('compare', []))}."]
     return "\n".join(lines) + "\n"
 
 

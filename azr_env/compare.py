@@ -9,12 +9,13 @@ A task says which rule in ``metadata.extra["compare"]``:
   benchmarks' own checkers do (``1 == 1.0 == True``, ``nan != nan``); within ``atol`` when
   the task has one (HumanEval's ``abs(candidate(...) - x) < tol``).
 * ``evalplus`` (HumanEval+, MBPP+): evalplus 0.3.1's check, input by input: ``==``, then
-  its special oracles by entry point (``find_zero`` checks the root, ``are_equivalent``
-  accepts anything, ``sum_div`` also accepts 0, ``surface_Area`` and
-  ``digit_distance_nums`` also accept their oracles' values, eight MBPP tasks compare as
-  sets, three only check ``is not None``), then for floats ``numpy.allclose`` with rtol 1e-7
-  and the task's ``atol``, or 1e-6 once an expected output has been a float or a list of
-  floats (evalplus keeps that tolerance for the inputs after it).
+  its special oracles by entry point (``are_equivalent`` accepts anything, ``sum_div``
+  also accepts 0, ``surface_Area`` and ``digit_distance_nums`` also accept their oracles'
+  values, eight MBPP tasks compare as sets, three only check ``is not None``; ``find_zero``,
+  HumanEval/32, fails every solution in evalplus 0.3.1, see :meth:`Comparator._evalplus`),
+  then for floats ``numpy.allclose`` with rtol 1e-7 and the task's ``atol``, or 1e-6 once
+  an expected output has been a float or a list of floats (evalplus keeps that tolerance
+  for the inputs after it).
 
 The values compared are data: what the sandbox returned, converted as the rule's
 ``==`` would see it (:func:`output_mode`), read back by a parser that evaluates nothing.
@@ -140,9 +141,9 @@ def _length_slack(gold: str, exact: bool) -> int:
         elif kind is float:
             numbers += 1
             zeros += node == 0.0
-        elif kind is complex:
+        elif kind is complex:  # (-0+1j) and 1j are equal: a complex zero changes the text by 5
             numbers += 2
-            zeros += (node.real == 0.0) + (node.imag == 0.0)
+            zeros += 6
         elif kind is dict:
             stack.extend(node.keys())
             stack.extend(node.values())
@@ -216,10 +217,10 @@ class Comparator:
         inp = _args_value(args)
         same_text = output == gold and "nan" not in gold
         if self.dataset == "humaneval" and self.entry == "find_zero":
-            try:
-                return abs(_poly(*inp, _read(output))) <= self.atol
-            except Exception:
-                return False
+            # evalplus 0.3.1 checks the root (abs(_poly(*inp, out)) <= atol), then
+            # `continue`s past its count of passed inputs: HumanEval/32 fails every solution,
+            # the canonical one included.  We give its verdict, so that scores compare.
+            return False
         if same_text and not self._has_oracle():
             passed = True
         elif not _could_be_equal(output, gold, False) and not self._has_oracle():
@@ -287,7 +288,3 @@ def _digit_distance_nums(num1: Any, num2: Any) -> int:
     width = max(len(first), len(second))
     first, second = first.zfill(width), second.zfill(width)
     return sum(abs(int(a) - int(b)) for a, b in zip(first, second, strict=True))
-
-
-def _poly(xs: list, x: float) -> float:
-    return sum(coeff * math.pow(x, i) for i, coeff in enumerate(xs))

@@ -20,7 +20,7 @@ from typing import Any
 
 from .compare import Comparator, budget, gold_value, matches_gold, output_mode, task_atol, time_limits
 from .executor import Executor, Program
-from .executor.values import NotALiteral, parse_args, parse_literal
+from .executor.values import NotALiteral, canonical_args, parse_args, parse_literal
 from .tasks import Task
 
 __all__ = ["NotALiteral", "Verdict", "Verifier", "gold_value", "matches_gold", "parse_args", "parse_literal",
@@ -69,13 +69,13 @@ class Verifier:
             elif task.mode == "deduction":
                 verdicts[i] = self._deduction(task, answer)
             elif task.mode == "abduction":
-                try:
-                    parse_args(answer, max_chars=MAX_ANSWER_CHARS)
+                try:  # the program gets one spelling per value, whatever the answer's was
+                    args = canonical_args(answer, max_chars=MAX_ANSWER_CHARS)
                 except NotALiteral as exc:
                     reason = f"the answer is not literal data: {exc}"
                     verdicts[i] = Verdict(False, 0.0, "not_a_literal", reason)
                     continue
-                programs.append(Program(task.program, (answer,), output=output_mode(task)))
+                programs.append(Program(task.program, (args,), output=output_mode(task)))
                 owners.append((i, task))
             else:
                 inputs = tuple(pair.args for pair in task.hidden)

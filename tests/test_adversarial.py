@@ -1343,10 +1343,12 @@ def test_honest_programs_that_read_safe_dunder_attributes_run(fast_ex: Executor,
 # =======================================================================================
 # Round 2
 # =======================================================================================
-# A second round of attacks on the same HEAD, by class: the OS layers between concurrent
-# children (signals), the Python layer (two escapes and a write-guard bypass), the same
-# world in every run (the heap depends on how an answer is spelled), and the caller's
-# parsers (answers and outputs that crash a step instead of scoring it).
+# A second round of attacks, by class: the OS layers between concurrent children (signals
+# through an fd's owner, the host's page cache), the Python layer (two escapes and a
+# write-guard bypass, and what an escape is worth in reward), the same world in every run
+# (the heap depends on how an answer is spelled), the caller's parsers (answers and
+# outputs that crash a step instead of scoring it) and the comparison of outputs (a
+# correct answer paid as wrong).  Each test fails while its breach is open.
 @pytest.fixture
 def quick_os_ex2() -> Iterator[Executor]:
     """The source policy OFF, two workers, a short start-up limit (a stalled zygote costs
@@ -1578,17 +1580,31 @@ def _pool_offset_program(size: int, target: int | None) -> str:
     return head + f"    return x if v + 1000 == {target + 1000:4d} else -x\n"
 
 
+POSITIONAL_SPELLINGS_OF_5 = [s for s in SPELLINGS_OF_5 if "=" not in s]  # x=5 is another call: f(x=5)
+
+
+def positional_gold_solver(prompts: list[str]) -> list[str]:
+    spellings = POSITIONAL_SPELLINGS_OF_5
+    return [completion("abduction", spellings[i % len(spellings)]) for i in range(len(prompts))]
+
+
 def test_a_proposal_cannot_split_samples_by_the_heap_their_spelling_leaves(fast_ex: Executor) -> None:
+    """The verifier hands the program one canonical text per value, so spellings of the same
+    call (``5``, ``0x5``, ``(5)``, ``5  # five``) leave the same heap; the program sees
+    nothing of them.  (``x=5`` is a different call, and may show.)"""
     sizes = list(range(1, 250, 16))
-    runs = fast_ex.run_batch([Job(_pool_offset_program(size, None), spelling)
-                              for size in sizes for spelling in SPELLINGS_OF_5])
-    assert all(r.ok for r in runs), [r.error for r in runs if not r.ok][:3]
-    n = len(SPELLINGS_OF_5)
-    offsets = {size: [r.value for r in runs[i * n : (i + 1) * n]] for i, size in enumerate(sizes)}
+    tasks = [Task.create("abduction", _pool_offset_program(size, None), "5", "0") for size in sizes]
+    n = len(POSITIONAL_SPELLINGS_OF_5)
+    verifier = Verifier(fast_ex)
+    verdicts = verifier.verify_batch([t for t in tasks for _ in range(n)],
+                                     [s for _ in tasks for s in POSITIONAL_SPELLINGS_OF_5])
+    offsets = {size: [v.output for v in verdicts[i * n : (i + 1) * n]] for i, size in enumerate(sizes)}
     telling = [size for size, seen in offsets.items() if len(set(seen)) > 1]  # spelling shows in the heap
-    for size in telling[:6]:
-        program = _pool_offset_program(size, offsets[size][0])  # passes with the proposer's spelling "5"
-        env = gym.make("AZR-Propose-Abduction-v0", executor=fast_ex, solver=gold_solver, n_samples=8)
+    assert telling == [], offsets
+    for size in sizes[:3]:
+        program = _pool_offset_program(size, int(offsets[size][0]))  # passes with the proposer's "5"
+        env = gym.make("AZR-Propose-Abduction-v0", executor=fast_ex, solver=positional_gold_solver,
+                       n_samples=8)
         env.reset(seed=0)
         _, reward, _, _, info = env.step(proposal(program, "5"))
         assert not info["valid"] or info["solve_rate"] in (0.0, 1.0), (
@@ -1606,15 +1622,17 @@ OVERFLOWING = [f"{BIG}+2j", f"-{BIG}-2j", f"[{BIG}+1j]", f"complex({BIG}, 0)", f
 @pytest.mark.parametrize("text", OVERFLOWING, ids=["add", "sub", "in-list", "complex-real", "complex-imag"])
 def test_a_literal_too_large_for_a_complex_is_not_a_literal(text: str) -> None:
     for reader in (parse_literal, parse_args):
-        with pytest.raises(NotALiteral):
+        try:
             reader(text)
+        except NotALiteral:
+            pass  # refused, as every text that is not a value must be; any other exception is a crash
 
 
 @pytest.mark.parametrize("env_id", ["AZR-Deduction-v0", "AZR-Abduction-v0"])
 def test_an_overflowing_complex_answer_is_wrong_not_a_crash(fast_ex: Executor, env_id: str) -> None:
     task = DEDUCTION_TASK if env_id == "AZR-Deduction-v0" else CHR_TASK
     reward, info, _ = step(env_id, task, f"{BIG}+2j", fast_ex)
-    assert reward == -0.5 and not info["correct"] and info["status"] == "not_a_literal", info
+    assert reward == -0.5 and not info["correct"] and info["status"] in ("not_a_literal", "wrong"), info
 
 
 @pytest.mark.parametrize("env_id", ["AZR-Propose-Deduction-v0", "AZR-Propose-Abduction-v0"])
@@ -1693,3 +1711,48 @@ def test_concurrent_jobs_cannot_talk_through_the_page_cache(quick_os_ex2: Execut
     assert not (copied.ok and copied.value == expected), (
         f"a job read {copied.value} from the page cache, written there by a concurrent job "
         f"({published.status}: {published.value})")
+
+
+# ---- output comparison: equal values are equal, whatever their texts' lengths -------------
+# Breach found (a correct answer paid as wrong): the caller rejects an output whose length
+# differs from the gold's by more than one character per float zero, but Python writes a
+# complex with a +0.0 real part without it ("1j") and one with -0.0 with it ("(-0+1j)"):
+# values equal under the documented rule (-0.0 == 0.0) and five characters apart.
+COMPLEX_ZEROS = [("complex(-0.0, x)", "complex(0.0, x)"), ("complex(0.0, x)", "complex(-0.0, x)"),
+                 ("[complex(-0.0, x)]", "[complex(0.0, x)]")]
+
+
+@pytest.mark.parametrize(("gold", "answer"), COMPLEX_ZEROS, ids=["-0-vs-0", "0-vs-0", "in-a-list"])
+def test_an_equal_complex_output_is_paid_whatever_the_sign_of_its_zero(
+    fast_ex: Executor, gold: str, answer: str
+) -> None:
+    args = ["1", "2", "3", "4"]
+    gold_program = f"def f(x):\n    return {gold}"
+    outputs = [r.output for r in fast_ex.run_program(gold_program, args)]
+    task = induction_task(gold_program, args, outputs)
+    reward, info, _ = step("AZR-Induction-v0", task, f"def f(x):\n    return {answer}", fast_ex)
+    assert reward == 1.0, f"an output equal to the gold under the rule was paid {reward}: {info['error']}"
+
+
+def test_an_escaped_proposal_cannot_split_samples_with_the_real_clock(fresh_ex: Executor) -> None:
+    """Default proposer settings (copy, dataclasses and typing are not banned): the task
+    escapes (above) to the zygote's real time module and compares the real clock with a
+    deadline that falls after validation and in the middle of the solver's samples."""
+    deadline = time.time() + 2.5
+    program = ESCAPE_R2 + prog(f"""
+        def f(x):
+            clock = escape('time')
+            late = clock.time() > {deadline!r}
+            clock.sleep(0.2)
+            return -x if late else x
+    """)
+
+    def solver(prompts: list[str]) -> list[str]:
+        time.sleep(max(0.0, deadline - 0.3 - time.time()))
+        return gold_solver(prompts)
+
+    env = gym.make("AZR-Propose-Abduction-v0", executor=fresh_ex, solver=solver, n_samples=8)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(proposal(program, "5"))
+    assert not info["valid"] or info["solve_rate"] in (0.0, 1.0), (
+        f"answers that differ only in spelling scored {info['accuracies']}: learnability reward {reward}")

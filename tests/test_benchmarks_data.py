@@ -103,7 +103,9 @@ def test_humanevalplus_loads_every_task_with_pairs_and_metadata(heplus) -> None:
 
 def test_humanevalplus_gold_programs_all_score_one(heplus, executor) -> None:
     scores = score_all(heplus, [t.program for t in heplus], executor)
-    assert {k: v for k, v in scores.items() if v[0] != 1.0} == {}
+    # HumanEval/32 (find_zero) fails every solution under evalplus 0.3.1's own check, the
+    # canonical one too (tests/test_official_evaluators.py shows it); we give its verdict.
+    assert {k: v for k, v in scores.items() if v[0] != 1.0} == {"HumanEval/32": (0.0, "wrong")}
     assert len(scores) == 164
 
 

@@ -338,7 +338,10 @@ def _validate(outcomes: list[_Outcome]) -> None:
             _invalid(out, f"{which} failed validation: {bad.status}: {bad.error}")
             continue
         out.task = out.env.make_task(out, [r.output for r in mine])
-        out.output_type = type_signature(mine[0].value)
+        try:
+            out.output_type = type_signature(mine[0].value)
+        except ValueError:  # an output this process cannot read back (an int past its digit limit)
+            out.output_type = None
 
 
 def _solve(outcomes: list[_Outcome]) -> None:

@@ -209,6 +209,8 @@ class SolverEnv(gym.Env[str, str]):
         else:
             info.update(correct=verdict.correct, score=verdict.score, status=verdict.status,
                         error=verdict.error)
+            if self.mode == "induction":  # which hidden input failed first (None: none did)
+                info["first_failure"] = -1 if verdict.first_failure is None else verdict.first_failure
         reward = self.reward(parsed.format_ok, verdict)
         self._last_info = info
         return self._prompt, reward, True, False, info

@@ -24,7 +24,7 @@ can never behave one way when validated and another when scored.
 #   SAFE_BUILTINS  the builtins a job gets (name -> object)
 #   ModuleType, FunctionType, copy_copy, RealRandom, real_time, real_build_class
 #   formatter_parser, formatter_field_name_split, update_wrapper, WRAPPER_ASSIGNMENTS,
-#   WRAPPER_UPDATES, iskeyword, ForwardRef, real_abc_register
+#   WRAPPER_UPDATES, iskeyword, ForwardRef, real_abc_register, real_deepcopy
 # Set per zygote by configure():
 #   CLOCK, RANDOM_SEED
 
@@ -262,12 +262,15 @@ def configure(clock_value, random_seed):
     if operator_tpl is not None:
         operator_tpl["attrgetter"] = attrgetter
         operator_tpl["methodcaller"] = methodcaller
+    copy_tpl = TEMPLATES.get("copy")  # noqa: F821
+    if copy_tpl is not None:
+        copy_tpl["deepcopy"] = deepcopy_without_memo
     functools_tpl = TEMPLATES.get("functools")  # noqa: F821
     if functools_tpl is not None:
         functools_tpl["update_wrapper"] = checked_update_wrapper
         functools_tpl["wraps"] = checked_wraps
     for value in (attrgetter, methodcaller, Random, checked_update_wrapper, checked_wraps,
-                  *FROZEN_TIME.values()):
+                  deepcopy_without_memo, *FROZEN_TIME.values()):
         SHARED_IDS.add(id(value))  # noqa: F821
 
 
@@ -283,6 +286,46 @@ def make_checked_get_field(get_field):
         return get_field(cls, a_name, *rest, **kwargs)
 
     return checked_get_field
+
+
+def make_uncompiled_forward_ref(init):
+    """``typing.ForwardRef.__init__`` that compiles nothing: ``typing.List['...']`` would
+    otherwise compile any text into a code object, which a program that reached it could
+    turn into a function the policy never saw."""
+
+    def uncompiled_init(self, arg, *args, **kwargs):
+        init(self, "None", *args, **kwargs)
+        self.__forward_arg__ = arg
+        self.__forward_code__ = None
+
+    return uncompiled_init
+
+
+def make_guarded_reconstruct(reconstruct):
+    """``copy._reconstruct`` that applies no state to a shared object: a program's
+    ``__reduce_ex__`` may name any callable to rebuild from (a stdlib class, say), and the
+    state would then be written into it with the real ``setattr``."""
+
+    def guarded_reconstruct(x, memo, func, args, state=None, listiter=None, dictiter=None, **kwargs):
+        if state is None and listiter is None and dictiter is None:
+            return reconstruct(x, memo, func, args, **kwargs)
+
+        def rebuilt(*rebuilt_args):
+            y = func(*rebuilt_args)
+            if isinstance(y, NEVER_OWNED) or id(y) in SHARED_IDS or (  # noqa: F821
+                    isinstance(y, type) and not is_program_class(y)):
+                raise TypeError("copy: the sandbox applies no state to an object the program did not make")
+            return y
+
+        return reconstruct(x, memo, rebuilt, args, state, listiter, dictiter, **kwargs)
+
+    return guarded_reconstruct
+
+
+def deepcopy_without_memo(x, memo=None, _nil=None):
+    """``copy.deepcopy`` with a memo of its own: the one it is given would keep every
+    original it copied (state dicts included) for the caller to read."""
+    return real_deepcopy(x)  # noqa: F821
 
 
 def get_type_hints(obj, globalns=None, localns=None, include_extras=False):
@@ -337,7 +380,10 @@ def guarded_abc_register(cls, subclass):
 
 
 NEVER_OWNED = (ModuleType, type(len), type(print_nothing.__get__(0)), type)  # noqa: F821
-CACHING_MODULES = frozenset({"typing", "re", "enum", "abc", "collections.abc", "numbers"})
+CACHING_MODULES = frozenset({"typing", "re", "enum", "abc", "collections.abc", "numbers", "dataclasses"})
+"""Modules whose objects a program may not write attributes of, even ones made for it:
+shared, cached singletons, and ``dataclasses.Field`` (its name is pasted into generated
+code when a subclass is processed)."""
 OURS = frozenset({attrgetter, methodcaller, Random})
 """Classes of this file whose instances a program holds: never writable by it."""
 

@@ -178,6 +178,7 @@ def load_jobspace() -> dict:
         "iskeyword": keyword.iskeyword,
         "ForwardRef": typing.ForwardRef,
         "real_abc_register": abc.ABCMeta.register,
+        "real_deepcopy": copy.deepcopy,
     }
     path = os.path.join(HERE, "_jobspace.py")
     with open(path, encoding="utf-8") as fh:
@@ -224,11 +225,13 @@ def harden_stdlib(mods: dict[str, types.ModuleType], space: dict) -> None:
     """Close paths by which a job could reach code generation or shared mutable state.
 
     ``dataclasses`` field names must be plain identifiers; ``typing.get_type_hints`` reads
-    no string annotation; public mutable containers held by classes of allowed modules
-    (textwrap's translation table) become read-only; ``ABCMeta.register`` takes only the
-    program's own classes.
+    no string annotation and a ``ForwardRef`` compiles nothing (a code object a program
+    could reach would run past the policy); ``copy`` applies no state to a shared object;
+    public mutable containers held by classes of allowed modules (textwrap's translation
+    table) become read-only; ``ABCMeta.register`` takes only the program's own classes.
     """
     import abc
+    import copy
     import dataclasses
     import typing
 
@@ -239,7 +242,9 @@ def harden_stdlib(mods: dict[str, types.ModuleType], space: dict) -> None:
     else:
         dataclasses._get_field = space["make_checked_get_field"](get_field)
     typing.get_type_hints = space["get_type_hints"]
+    typing.ForwardRef.__init__ = space["make_uncompiled_forward_ref"](typing.ForwardRef.__init__)
     abc.ABCMeta.register = space["guarded_abc_register"]
+    copy._reconstruct = space["make_guarded_reconstruct"](copy._reconstruct)
     frozen = {dict: types.MappingProxyType, list: tuple, set: frozenset, bytearray: bytes}
     for mod in mods.values():
         for val in list(vars(mod).values()):
@@ -279,13 +284,17 @@ DENIED_SYSCALLS = (
     "fanotify_mark "
     # Other processes' scheduling: a child could starve its siblings.
     "setpriority sched_setaffinity sched_setscheduler sched_setparam sched_setattr ioprio_set "
-    "migrate_pages move_pages process_madvise kcmp"
+    "migrate_pages move_pages process_madvise kcmp "
+    # The page cache's state of shared files (which pages are cached): a channel.
+    "fadvise64 readahead preadv2 pwritev2 cachestat"
 ).split()
 """Refused to the zygote and so to every child (filters are inherited across fork)."""
 
+O_ASYNC = 0o20000
+
 CHILD_DENIED_SYSCALLS = (
     "clone fork vfork kill tkill tgkill sendto sendmsg sendmmsg recvfrom recvmsg recvmmsg "
-    "wait4 waitid"
+    "wait4 waitid setpgid setsid"
 ).split()
 """Refused to children on top: what the zygote and the template need (forking, killing,
 reaping, their sockets).  A child is the parent of the template made after it, and must
@@ -353,6 +362,19 @@ def build_seccomp_filters(path: str | None) -> tuple[SeccompProgram, SeccompProg
                 filt.add_rule(seccomp.ERRNO(errno.EPERM), "fcntl", seccomp.Arg(1, seccomp.EQ, command))
             # Resource limits of any process but itself (a sibling's memory limit, say).
             filt.add_rule(seccomp.ERRNO(errno.EPERM), "prlimit64", seccomp.Arg(0, seccomp.NE, 0))
+            # Signals by proxy: a file's owner gets SIGIO (or any signal F_SETSIG names)
+            # when it is ready, so owning and async I/O are refused: F_SETOWN, F_SETSIG,
+            # F_SETOWN_EX, O_ASYNC through F_SETFL; FIOSETOWN, SIOCSPGRP, FIOASYNC ioctls.
+            for command in (8, 10, 15):
+                filt.add_rule(seccomp.ERRNO(errno.EPERM), "fcntl", seccomp.Arg(1, seccomp.EQ, command))
+            filt.add_rule(seccomp.ERRNO(errno.EPERM), "fcntl", seccomp.Arg(1, seccomp.EQ, 4),
+                          seccomp.Arg(2, seccomp.MASKED_EQ, O_ASYNC, O_ASYNC))
+            for request in (0x8901, 0x8902, 0x5452):
+                filt.add_rule(seccomp.ERRNO(errno.EPERM), "ioctl", seccomp.Arg(1, seccomp.EQ, request))
+        else:
+            # A child is its template's parent: no subreaping, no death signal for it.
+            for option in (1, 36):  # PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER
+                filt.add_rule(seccomp.ERRNO(errno.EPERM), "prctl", seccomp.Arg(0, seccomp.EQ, option))
         read_fd, write_fd = os.pipe()
         with os.fdopen(write_fd, "wb") as sink:
             filt.export_bpf(sink)

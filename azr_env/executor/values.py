@@ -355,6 +355,8 @@ def parse_literal(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
         return _Reader(max_nodes).value(node, 0)
     except RecursionError:
         raise NotALiteral("nested too deeply") from None
+    except (ArithmeticError, ValueError, TypeError) as exc:  # 10**400 + 1j: no float holds it
+        raise NotALiteral(f"not a value this reader holds ({type(exc).__name__})") from None
 
 
 def parse_args(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
@@ -365,14 +367,14 @@ def parse_args(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
     refused) with a literal for every argument; ``*``/``**`` unpacking is refused.
     Raises :class:`NotALiteral`.
     """
-    if (isinstance(text, str) and ")" not in text and "=" not in text and len(text) <= max_chars
-            and text.count("[") + text.count("{") < MAX_DEPTH):
+    if (isinstance(text, str) and ")" not in text and "=" not in text and "..." not in text
+            and len(text) <= max_chars and text.count("[") + text.count("{") < MAX_DEPTH):
         # Fast path, for the common input: positional literals only.  With no ")" the text
         # cannot close the tuple early, so literal_eval reads exactly its elements; with
         # fewer brackets than MAX_DEPTH nothing in it is nested deeper.
         try:
             return ast.literal_eval(f"({text},)"), {}
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, ArithmeticError):
             pass  # nan, set(), an empty list, a comment ...: the full reader decides
     call = _tree(f"f(\n{text}\n)" if isinstance(text, str) else text, max_chars + 4, "the input")
     if not (type(call) is ast.Call and type(call.func) is ast.Name and call.func.id == "f"):
@@ -393,7 +395,21 @@ def parse_args(text: str, *, max_chars: int = MAX_LITERAL_CHARS,
             kwargs[keyword.arg] = reader.value(keyword.value, 0)
     except RecursionError:
         raise NotALiteral("nested too deeply") from None
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        raise NotALiteral(f"not a value this reader holds ({type(exc).__name__})") from None
     return tuple(args), kwargs
+
+
+def canonical_args(text: str, *, max_chars: int = MAX_LITERAL_CHARS) -> str:
+    """The canonical text of an argument list of literals: one spelling per value.
+
+    ``"0x5"``, ``"5"`` and ``"(5)"`` all give ``"5"``.  A program is handed this text, never
+    the answer as written, so nothing about the spelling (not even how much memory reading
+    it took) can reach the program.  Raises :class:`NotALiteral`.
+    """
+    args, kwargs = parse_args(text, max_chars=max_chars)
+    parts = [canonical_repr(a) for a in args] + [f"{k}={canonical_repr(v)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------
