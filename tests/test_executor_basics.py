@@ -80,6 +80,14 @@ def test_exact_values_cross_the_boundary(executor: Executor) -> None:
     assert result.output.startswith("[None, True, 3, -0.0, nan, inf, (1+2j), 'é', b'\\x00', (1,)")
 
 
+def test_ints_past_pythons_digit_limit_cross_exactly(executor: Executor) -> None:
+    # repr() of an int over 4,300 digits raises in Python 3.11+; such outputs travel in hex.
+    result = executor.run("def f(n):\n    return [3 ** n, -(3 ** n), 7]", "30000")
+    assert result.ok, result.error
+    assert result.value == [3**30000, -(3**30000), 7]
+    assert result.output.startswith("[0x") and result.output.endswith(", 7]")
+
+
 def test_set_repr_is_sorted_so_it_does_not_depend_on_hash_seed(executor: Executor) -> None:
     result = executor.run("def f():\n    return {'pear', 'apple', 'fig'}", "")
     assert result.output == "{'apple', 'fig', 'pear'}"

@@ -431,6 +431,7 @@ def drop_root() -> bool:
 # A child: one program, run on each of its inputs
 # ---------------------------------------------------------------------------------------
 JOB_FD, RESULT_FD = 3, 4
+F_SETPIPE_SZ = 1031
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -619,6 +620,11 @@ def child_main(birth: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its own child is the next template
     job_r, job_w = os.pipe()
     res_r, res_w = os.pipe()
+    for fd in (job_r, res_w):  # 1 MiB pipes: a megabyte output crosses in one wake-up, not sixteen
+        try:
+            fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
+        except OSError:
+            pass
     send_control(birth, proto.BORN + proto.CHILD.pack(0, os.getpid()), [job_w, res_r])
     high_job = fcntl.fcntl(job_r, fcntl.F_DUPFD, 100)
     high_res = fcntl.fcntl(res_w, fcntl.F_DUPFD, 100)

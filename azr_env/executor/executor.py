@@ -224,6 +224,16 @@ class _Domain:
     calls: int
     timeout_s: float
     attempts: int = 0
+    longest_after: list[float] | None = None  # the largest time limit from each input on
+
+    def __post_init__(self) -> None:
+        limits = self.program.time_limits
+        if limits is not None:
+            longest, suffix = 0.0, []
+            for limit in reversed(limits):
+                longest = max(longest, limit)
+                suffix.append(longest)
+            self.longest_after = suffix[::-1]
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -859,9 +869,9 @@ class _Run:
         now = time.monotonic()
         child.run_start = now
         limit = domain.timeout_s
-        if domain.program.time_limits is not None:  # scaled as the job's were (validation asks for half)
-            rest = domain.program.time_limits[domain.start + child.next_index : domain.end]
-            limit = max(rest, default=0.0) * domain.timeout_s / self.ex.timeout_s
+        if domain.longest_after is not None:  # scaled as the job's were (validation asks for half)
+            index = min(domain.start + child.next_index, domain.end - 1)
+            limit = domain.longest_after[index] * domain.timeout_s / self.ex.timeout_s
         limit = min(limit, max(0.0, child.budget_deadline - now))
         child.deadline = now + limit + _KILL_GRACE_S
 
@@ -869,7 +879,7 @@ class _Run:
         eof = False
         while len(child.buffer) <= self.max_record + proto.HEADER.size:
             try:
-                chunk = os.read(child.result_fd, 1 << 16)
+                chunk = os.read(child.result_fd, 1 << 20)
             except BlockingIOError:
                 break
             except OSError:

@@ -58,8 +58,14 @@ class ValueRejected(Exception):
         self.kind = kind
 
 
+BIG_INT_BITS = 14_000
+"""An int this long (about 4,200 decimal digits) is written in hexadecimal (``0x...``):
+writing decimal digits takes time quadratic in their number, hexadecimal digits linear."""
+
+
 def inspect_value(value: Any, max_items: int, max_chars: int) -> bool:
-    """Check that ``value`` is canonical and within bounds; return whether it holds a set.
+    """Check that ``value`` is canonical and within bounds; return whether its text needs
+    more than ``repr`` (it holds a set, or a big int).
 
     ``max_items`` bounds the number of nodes (a shared sub-list counts each time it is
     reached, so sharing cannot hide size), ``max_chars`` the total length of the strings,
@@ -83,9 +89,11 @@ def inspect_value(value: Any, max_items: int, max_chars: int) -> bool:
             continue
         if kind is int:
             # Decimal digits of an int, without printing it (printing is quadratic).
-            chars += int(node.bit_length() * 0.30103) + 2
+            bits = node.bit_length()
+            chars += int(bits * 0.30103) + 2
             if chars > max_chars:
                 raise ValueRejected("too_large", f"value is longer than {max_chars} characters")
+            has_set = has_set or bits > BIG_INT_BITS
             continue
         if kind in _SCALARS:
             continue
@@ -119,7 +127,8 @@ def type_name(node: Any) -> str:
 
 
 def canonical_repr(value: Any, has_set: bool = True) -> str:
-    """The canonical text of a canonical value: Python's repr, with set elements sorted."""
+    """The canonical text of a canonical value: Python's repr, with set elements sorted and
+    big ints in hexadecimal (``has_set=False`` says there are neither: plain ``repr``)."""
     if not has_set:
         return repr(value)
     return _repr_sorted_sets(value)
@@ -247,6 +256,8 @@ def _repr_sorted_sets(node: Any) -> str:
         if kind is set:
             return "{" + ", ".join(parts) + "}" if parts else "set()"
         return "frozenset({" + ", ".join(parts) + "})" if parts else "frozenset()"
+    if kind is int and node.bit_length() > BIG_INT_BITS:
+        return hex(node)
     return repr(node)
 
 
