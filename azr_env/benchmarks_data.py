@@ -104,7 +104,8 @@ __all__ = [
     "value_source",
 ]
 
-EVALPLUS_LIMITS = {"max_output_chars": 16 * 2**20, "memory_mb": 4096, "timeout_s": 20.0}
+EVALPLUS_LIMITS = {"max_output_chars": 16 * 2**20, "max_output_items": 4 * 2**20, "memory_mb": 4096,
+                   "timeout_s": 20.0}
 """The executor the evalplus loaders start when given none, and the one to score these sets
 with: outputs up to 16 MiB (HumanEval/15's are 6.9 MB), evalplus's 4 GiB of memory."""
 

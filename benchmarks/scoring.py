@@ -11,6 +11,10 @@ The 164 HumanEval+ canonical solutions, each checked on all its base and plus in
                ``evalplus.evaluate --parallel`` does (ground truth computed before timing,
                as evalplus caches it).
 
+  3. floor:    each solution called in-process on its inputs, nothing else (no sandbox, no
+               comparison), from the same pool: what any checker that runs the solutions
+               must spend.  ``evalplus / floor`` is the most any checker can gain.
+
 Target: ours >= 2x evalplus.  Both verdicts are printed; they must agree (HumanEval/32
 fails in both: see azr_env.compare).
 
@@ -82,6 +86,16 @@ def _evalplus_check(row: dict) -> bool:
     return True
 
 
+def _bare_calls(row: dict) -> None:
+    import copy
+
+    namespace: dict = {}
+    exec(row["prompt"] + row["canonical_solution"], namespace)  # noqa: S102 - trusted gold code
+    solution = namespace[row["entry_point"]]
+    for inp in row["base_input"] + row["plus_input"]:
+        solution(*copy.deepcopy(inp))
+
+
 def main() -> None:
     args = parse_args()
     try:
@@ -107,7 +121,7 @@ def main() -> None:
         by_id = {row["task_id"]: row for row in rows}
 
         # ---- Phase 2: timed, alternating ----------------------------------------------
-        ours_s, theirs_s = [], []
+        ours_s, theirs_s, floor_s = [], [], []
         for r in range(args.repeat):
             start = time.perf_counter()
             verdicts = Verifier(ex).verify_batch(list(tasks), [t.program for t in tasks])
@@ -117,7 +131,12 @@ def main() -> None:
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
                 theirs = list(pool.map(_evalplus_check, [by_id[t.id] for t in tasks]))
             theirs_s.append(time.perf_counter() - start)
-            print(f"  [run {r + 1}] ours {ours_s[-1]:.2f} s, evalplus {theirs_s[-1]:.2f} s")
+            start = time.perf_counter()
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                list(pool.map(_bare_calls, [by_id[t.id] for t in tasks]))
+            floor_s.append(time.perf_counter() - start)
+            print(f"  [run {r + 1}] ours {ours_s[-1]:.2f} s, evalplus {theirs_s[-1]:.2f} s, "
+                  f"floor {floor_s[-1]:.2f} s")
     ours_pass = [v.correct for v in verdicts]
     agree = sum(a == b for a, b in zip(ours_pass, theirs, strict=True))
     ratio = min(theirs_s) / min(ours_s)
@@ -129,10 +148,13 @@ def main() -> None:
             ours = f"{verdict.status} {verdict.error or ''}"[:300]
             print(f"  differ on {task.id}: ours {ours}, evalplus {their}")
     print(f"verdicts agree on {agree}/{len(tasks)} solutions")
+    print(f"floor    {min(floor_s):7.2f} s  (the solutions' own calls: evalplus / floor = "
+          f"{min(theirs_s) / min(floor_s):.1f}x is the most any checker can gain)")
     outcome = "PASS" if ratio >= TARGET else "FAIL"
     print(f"ours / evalplus = {ratio:.1f}x (target >= {TARGET:g}x)   {outcome}")
     if args.json:
         args.json.write_text(json.dumps({"inputs": n_inputs, "ours_s": ours_s, "evalplus_s": theirs_s,
+                                         "floor_s": floor_s,
                                          "ratio": ratio, "agree": agree, "tasks": len(tasks)}, indent=2))
     if agree != len(tasks):
         sys.exit("the verdicts differ")

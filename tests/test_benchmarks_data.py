@@ -14,6 +14,7 @@ import pytest
 
 import azr_env  # noqa: F401  (registers the ids)
 from azr_env.benchmarks_data import (
+    EVALPLUS_LIMITS,
     HUMANEVAL_COVERAGE,
     MBPP_RESTORE,
     gold_program,
@@ -128,6 +129,28 @@ def test_hidden_inputs_are_a_deterministic_seeded_sample(heplus, executor, tmp_p
     assert len(everything[0].hidden) == len(dict.fromkeys(
         [p.args for p in heplus[0].visible] + sorted(plus_args, key=[
             ", ".join(value_source(a) for a in inp) for inp in row["plus_input"]].index)))
+
+
+def test_million_element_outputs_are_scored_not_dropped(tmp_path) -> None:
+    # HumanEval/100 and /130 have plus inputs whose outputs are lists of a million numbers
+    # (9 and 12 MB of text): evalplus scores them, so we must, and a bug there must fail.
+    with gzip.open(data_file("HumanEvalPlus-v0.1.10.jsonl.gz"), "rt") as fh:
+        rows = [row for row in map(json.loads, fh) if row["task_id"] in ("HumanEval/100", "HumanEval/130")]
+    two = tmp_path / "two.jsonl"
+    two.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with Executor(workers=2, **EVALPLUS_LIMITS) as ex:
+        tasks = load_evalplus(two, executor=ex, time_limit_factor=FACTOR)
+        assert [t.metadata.extra["dropped_inputs"] for t in tasks] == [0, 0]
+        assert max(len(p.output) for p in tasks[1].hidden) > 10**7
+        off_by_one = "def tri(n):\n    if n > 999_999:\n        n -= 1"
+        wrong_at_scale = tasks[1].program.replace("def tri(n):", off_by_one, 1)
+        # Halving with // gives ints where the gold has floats: equal under evalplus's ==.
+        ints = tasks[1].program.replace("i / 2", "i // 2").replace("(i + 1) / 2", "(i + 1) // 2")
+        assert ints != tasks[1].program
+        answers = [tasks[1].program, wrong_at_scale, ints]
+        gold, wrong, as_ints = Verifier(ex).verify_batch([tasks[1]] * 3, answers)
+    assert gold.correct and not wrong.correct and 0.9 < wrong.score < 1.0
+    assert as_ints.correct, as_ints
 
 
 # ----------------------------------------------------------------------------- MBPP+
@@ -408,3 +431,22 @@ def test_task_sets_round_trip_through_files(humaneval, tmp_path) -> None:
     back = TaskSet.load(tmp_path / "he.jsonl")
     assert list(back) == list(humaneval) and back.extra["skipped"] == humaneval.extra["skipped"]
     assert (back.name, back.version, back.license) == ("humaneval", "1.0.3", "MIT")
+
+
+def test_float_outputs_are_recognised_from_their_text_as_evalplus_does_from_values() -> None:
+    # evalplus raises its tolerance after a float (or list/tuple of floats) output; we read
+    # that from the gold's canonical text without parsing it, so both must always agree.
+    from azr_env.compare import _gold_is_floats, _is_floats
+    from azr_env.executor.values import canonical_text
+
+    rng = random.Random(0)
+    special = [1.0, -0.0, 1e16, 1e-300, float("inf"), float("-inf"), float("nan"), 7, True, None, "1.0",
+               1 + 2j, [], (), [1.0], (2.5,), [1, 2.0], [[1.0]], {1.0}, (1.0, "a")]
+    values = special + [
+        [rng.choice([rng.random() * 10 ** rng.randint(-30, 30), -rng.random(), rng.randint(-9, 9)])
+         for _ in range(rng.randint(0, 4))]
+        for _ in range(3000)]
+    values += [tuple(v) for v in values[len(special):len(special) + 500]]
+    for value in values:
+        text = canonical_text(value, 1000, 10_000)
+        assert _gold_is_floats(text) == _is_floats(value), text

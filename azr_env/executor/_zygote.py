@@ -556,10 +556,8 @@ def call_once(g: dict, args: str, job: dict) -> tuple[str, str, object]:
             pos, kw = values.parse_args(args)  # fresh values for every call
             results.append(f(*pos, **kw))
     GARBAGE.append(results)
-    if job["output"] != "strict":
-        results[:] = [values.as_data(r, job["output"], job["max_items"]) for r in results]
     gc.disable()  # no finaliser of the program's may run between the check and the text
-    texts = [values.canonical_text(r, job["max_items"], job["max_chars"]) for r in results]
+    texts = [values.output_text(r, job["output"], job["max_items"], job["max_chars"]) for r in results]
     if any(t != texts[0] for t in texts[1:]):
         return "nondeterministic", ("two calls with the same input returned different outputs: "
                                     f"{texts[0][:200]} != {texts[1][:200]}"), None

@@ -48,6 +48,7 @@ MAX_LITERAL_NODES = 200_000
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_FLAT = frozenset({type(None), bool, float, complex})  # scalars whose size is fixed
 
 
 class ValueRejected(Exception):
@@ -114,7 +115,22 @@ def inspect_value(value: Any, max_items: int, max_chars: int) -> bool:
             if kind is set or kind is frozenset:
                 has_set = True
             for item in node:
-                stack.append((item, depth + 1))
+                # scalars are counted here, not pushed: a list of a million numbers is
+                # checked in half the time (the limits are checked after the loop)
+                item_kind = type(item)
+                if item_kind in _FLAT:
+                    items += 1
+                elif item_kind is int:
+                    items += 1
+                    bits = item.bit_length()
+                    chars += int(bits * 0.30103) + 2
+                    has_set = has_set or bits > BIG_INT_BITS
+                else:
+                    stack.append((item, depth + 1))
+            if items > max_items:
+                raise ValueRejected("too_large", f"value has more than {max_items} elements")
+            if chars > max_chars:
+                raise ValueRejected("too_large", f"value is longer than {max_chars} characters")
     return has_set
 
 
@@ -178,21 +194,40 @@ def as_data(value: Any, mode: str, max_items: int = 100_000) -> Any:
     Runs in the sandbox, inside the run's time limit (``set`` iterates the program's own
     iterator); the conversion itself calls the base types' methods, never the program's.
     """
+    value = _by_mode(value, mode)
     if mode == "strict":
         return value
-    if mode == "any":
-        return None
-    if mode == "not_none":
-        return value if type(value) is bool else value is not None
-    if mode == "set" and not isinstance(value, (list, tuple)):
-        value = set(value)
-    if mode not in ("lenient", "set"):
-        raise ValueError(f"unknown output mode {mode!r}")
     try:
         inspect_value(value, max_items, 1 << 62)
         return value
     except ValueRejected:
         return _to_builtin(value, 0, [max_items])
+
+
+def output_text(value: Any, mode: str, max_items: int, max_chars: int) -> str:
+    """The canonical text of ``as_data(value, mode)``, the value checked once when it is
+    builtin data already (the common case: a megabyte output is walked once, not twice).
+    Raises :class:`ValueRejected`; called with the garbage collector off, as
+    :func:`canonical_text` is."""
+    value = _by_mode(value, mode)
+    try:
+        return canonical_text(value, max_items, max_chars)
+    except ValueRejected as exc:
+        if mode == "strict" or exc.kind != "unsupported":
+            raise
+    return canonical_text(_to_builtin(value, 0, [max_items]), max_items, max_chars)
+
+
+def _by_mode(value: Any, mode: str) -> Any:
+    if mode == "strict" or mode == "lenient":
+        return value
+    if mode == "any":
+        return None
+    if mode == "not_none":
+        return value if type(value) is bool else value is not None
+    if mode == "set":
+        return value if isinstance(value, (list, tuple)) else set(value)
+    raise ValueError(f"unknown output mode {mode!r}")
 
 
 _STDLIB_EQUALS_BASE = frozenset({"collections.Counter", "collections.OrderedDict"})
