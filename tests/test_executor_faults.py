@@ -248,6 +248,16 @@ def test_a_looping_induction_answer_ends_the_step_within_one_timeout() -> None:
             assert reward == -0.5 and info["status"] == "timeout"
 
 
+def test_a_solution_stops_being_checked_at_its_first_timeout() -> None:
+    # evalplus-style scoring: one loop costs one time limit, never one per remaining input.
+    program = Program("def f(x):\n    while x == 3:\n        pass\n    return x", tuple(map(str, range(10))),
+                      time_limits=(0.5,) * 10)
+    with Executor(workers=2, timeout_s=5.0) as ex:
+        results = ex.run_programs([program])[0]
+    assert [r.status for r in results] == [Status.OK] * 3 + [Status.TIMEOUT] + [Status.NOT_RUN] * 6
+    assert "input 3 gave timeout" in results[4].error
+
+
 def test_an_oversized_proposal_is_a_format_error_and_never_joins_the_buffer() -> None:
     env = gym.make("AZR-Propose-Deduction-v0")
     env.reset(seed=0)
