@@ -97,5 +97,6 @@ def test_tasks_convert_scores_every_input_unless_capped(tmp_path) -> None:
     assert every.extra["scored"] == "every base and plus input"
     assert len(every[0].hidden) == len({json.dumps(i) for i in row["base_input"] + row["plus_input"]})
     assert len(five[0].hidden) == len(row["base_input"]) + 5 and "at most 5" in five.extra["scored"]
-    done = azr("tasks", "convert", "cruxeval", str(source), "-o", str(tmp_path / "x.jsonl"), "--hidden-cap", "5")
+    done = azr("tasks", "convert", "cruxeval", str(source), "-o", str(tmp_path / "x.jsonl"),
+               "--hidden-cap", "5")
     assert done.returncode == 2 and "humanevalplus and mbppplus only" in done.stderr
