@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from azr_env._io import atomic_write_text
-from azr_env.buffers import TaskBuffer
+from azr_env.tasks.buffer import TaskBuffer
 
 MODES = ("deduction", "abduction", "induction")
 

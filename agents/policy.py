@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from azr_env.solvers import load_tokenizer, render_chat
+from azr_env.models import load_tokenizer, render_chat
 
 from .config import TrainConfig
 

@@ -30,9 +30,9 @@ import torch
 
 import azr_env  # noqa: F401  (registers the envs)
 from azr_env._io import atomic_write_text, save_figure
-from azr_env.buffers import TaskBuffer
 from azr_env.executor import Executor
-from azr_env.tasksets import TaskSet
+from azr_env.tasks.buffer import TaskBuffer
+from azr_env.tasks.taskset import TaskSet
 
 from . import checkpoint
 from .config import TrainConfig
@@ -336,8 +336,9 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         """Periodic evaluation on frozen task sets, through the benchmark harness."""
-        from azr_env import bench
-        from azr_env.tasksets import TaskSet, seed_tasks
+        from azr_env.bench import harness as bench
+        from azr_env.tasks.seeds import seed_tasks
+        from azr_env.tasks.taskset import TaskSet
 
         def solve(prompts: list[str]) -> list[str]:
             return [s.text for s in self.policy.generate(prompts, self._next_seed())]

@@ -10,6 +10,8 @@ Importing the package registers the environments::
 
 from gymnasium.envs.registration import register, registry
 
+from azr_env import _moved
+
 __version__ = "0.1.0"
 
 _ENVS = {
@@ -37,3 +39,4 @@ def _register() -> None:
 
 
 _register()
+_moved.install()  # azr_env.tasksets, azr_env.verify ... (before 0.2) still import, with a warning

@@ -120,7 +120,7 @@ def _demo_envs(executor) -> None:
     import gymnasium as gym
 
     import azr_env  # noqa: F401  (registers the ids)
-    from azr_env.tasks import gold_answer
+    from azr_env.tasks.task import gold_answer
 
     tag = {"deduction": "output", "abduction": "input", "induction": "python"}
     table = Table("env", "episodes", "mean reward", "solve rate", "example status")
@@ -164,22 +164,21 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _load_source(source: str, path: str | None, mode: str, hidden_cap: int | None = None):
-    from azr_env import tasksets
+    from azr_env import tasks
 
     if source == "cruxeval":
-        return tasksets.load_cruxeval(path, mode)  # type: ignore[arg-type]
+        return tasks.load_cruxeval(path, mode)  # type: ignore[arg-type]
     if source == "seed":
-        return tasksets.seed_tasks(mode)  # type: ignore[arg-type]
-    from azr_env import benchmarks_data
-
+        return tasks.seed_tasks(mode)  # type: ignore[arg-type]
     if source == "humaneval":
-        return benchmarks_data.load_humaneval(path)
-    return benchmarks_data.load_evalplus(path, which=source.removesuffix("plus"), hidden_cap=hidden_cap)
+        return tasks.load_humaneval(path)
+    return tasks.load_evalplus(path, which=source.removesuffix("plus"), hidden_cap=hidden_cap)
 
 
 def _open_taskset(spec: str):
     """A task-set file, or ``seed:MODE`` for the bundled seed set."""
-    from azr_env.tasksets import TaskSet, TaskSetError, seed_tasks
+    from azr_env.tasks.seeds import seed_tasks
+    from azr_env.tasks.taskset import TaskSet, TaskSetError
 
     if spec.startswith("seed:"):
         mode = spec.split(":", 1)[1]
@@ -209,7 +208,7 @@ def tasks_convert(
     ),
 ) -> None:
     """Convert a benchmark file into a versioned task-set file."""
-    from azr_env.tasksets import TaskSetError
+    from azr_env.tasks.taskset import TaskSetError
 
     if source not in SOURCES:
         _fail(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
@@ -283,7 +282,7 @@ def bench(
     format_rule: str = typer.Option("strict", "--format-rule", help="strict (AZR's tags), fenced, lenient."),
 ) -> None:
     """Score a solver on a task set (or compare two results: `azr bench compare A B`)."""
-    from azr_env import bench as harness
+    from azr_env.bench import harness
 
     if taskset == "compare":
         if not others or len(others) != 2:
@@ -294,13 +293,13 @@ def bench(
         _fail(f"unexpected arguments: {' '.join(others)}")
     loaded = _open_taskset(taskset)
     if limit > 0:
-        from azr_env.tasksets import TaskSet
+        from azr_env.tasks.taskset import TaskSet
 
         loaded = TaskSet(
             list(loaded)[:limit], loaded.name, loaded.version, source=loaded.source, license=loaded.license
         )
     try:
-        from azr_env.solvers import make_solver
+        from azr_env.bench.solvers import make_solver
 
         solve = make_solver(
             solver,
@@ -312,7 +311,7 @@ def bench(
         )
     except Exception as exc:  # a bad spec, a missing extra, an unreachable model: say so plainly
         _fail(f"cannot build solver {solver!r}: {exc}")
-    from .parsing import FORMAT_RULES
+    from azr_env.scoring.parsing import FORMAT_RULES
 
     if format_rule not in FORMAT_RULES:
         _fail(f"--format-rule must be one of {', '.join(FORMAT_RULES)}, got {format_rule!r}")

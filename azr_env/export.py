@@ -13,10 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text
-from .prompts import chat_messages, solver_prompt
-from .tasks import gold_answer
-from .tasksets import TaskSet
+from azr_env._io import atomic_write_text
+from azr_env.envs.prompts import chat_messages, solver_prompt
+from azr_env.tasks.task import gold_answer
+from azr_env.tasks.taskset import TaskSet
 
 
 def task_records(taskset: TaskSet, prompt_format: str = "r1") -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import gymnasium as gym
 
 import azr_env  # noqa: F401
 from azr_env.executor import Executor
-from azr_env.tasks import gold_answer
+from azr_env.tasks.task import gold_answer
 
 TAG = {"deduction": "output", "abduction": "input", "induction": "python"}
 ENV_ID = {"deduction": "AZR-Deduction-v0", "abduction": "AZR-Abduction-v0", "induction": "AZR-Induction-v0"}

@@ -52,7 +52,7 @@ from types import ModuleType
 from typing import Any
 
 from azr_env.executor import Executor, Job, Program
-from azr_env.tasksets import seed_tasks
+from azr_env.tasks.seeds import seed_tasks
 
 try:
     import pebble

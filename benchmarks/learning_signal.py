@@ -29,7 +29,7 @@ from azr_agents.train import MODES, TITLE, read_metrics, train
 
 import azr_env  # noqa: F401  (registers the envs)
 from azr_env._io import atomic_write_text, save_figure
-from azr_env.tasksets import seed_tasks
+from azr_env.tasks.seeds import seed_tasks
 
 
 def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: int) -> dict[str, dict]:

@@ -16,7 +16,7 @@ The 164 HumanEval+ canonical solutions, each checked on all its base and plus in
                must spend.  ``evalplus / floor`` is the most any checker can gain.
 
 Target: ours >= 2x evalplus.  Both verdicts are printed; they must agree (HumanEval/32
-fails in both: see azr_env.compare).
+fails in both: see azr_env.scoring.compare).
 
     python benchmarks/scoring.py [--workers 2] [--repeat 3] [--json out.json]
 """
@@ -34,9 +34,9 @@ import sys
 import time
 from pathlib import Path
 
-from azr_env.benchmarks_data import EVALPLUS_LIMITS, load_evalplus
 from azr_env.executor import Executor
-from azr_env.verify import Verifier
+from azr_env.scoring.verify import Verifier
+from azr_env.tasks.evalplus import EVALPLUS_LIMITS, load_evalplus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "HumanEvalPlus-v0.1.10.jsonl.gz"

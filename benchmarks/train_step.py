@@ -62,7 +62,7 @@ def ours_full_step(args: argparse.Namespace) -> dict[str, float]:
 
 def ours_solver_only(args: argparse.Namespace, generations: int) -> tuple[float, list]:
     """Phase 2: ours on a solver-only update: B seed deduction tasks x G samples, one TRR++ step."""
-    from azr_env.tasksets import seed_tasks
+    from azr_env.tasks.seeds import seed_tasks
 
     tasks = list(seed_tasks("deduction"))[: args.batch_size]
     with tempfile.TemporaryDirectory() as out:
@@ -87,7 +87,7 @@ def trl_solver_only(args: argparse.Namespace, tasks: list, generations: int) -> 
     from azr_agents.policy import Policy
     from trl import GRPOConfig, GRPOTrainer
 
-    from azr_env.prompts import solver_prompt
+    from azr_env.envs.prompts import solver_prompt
 
     policy = Policy(config(args, "unused"))
     # transformers marks a model read from GGUF as quantized although its weights are

@@ -24,8 +24,8 @@ import gymnasium as gym
 import numpy as np
 
 import azr_env  # noqa: F401  (registers the envs)
-from azr_env.buffers import TaskBuffer
 from azr_env.executor import Executor
+from azr_env.tasks.buffer import TaskBuffer
 
 MODES = ("deduction", "abduction", "induction")
 TITLE = {"deduction": "Deduction", "abduction": "Abduction", "induction": "Induction"}
@@ -81,7 +81,7 @@ class ModelPolicy:
     """One language model that proposes and solves (sampling at temperature 1, as AZR)."""
 
     def __init__(self, model: str, max_new_tokens: int) -> None:
-        from azr_env.solvers import TransformersSolver
+        from azr_env.bench.solvers.hf import TransformersSolver
 
         self.generate = TransformersSolver(model, temperature=1.0, max_new_tokens=max_new_tokens)
 

@@ -30,8 +30,8 @@ import pytest
 
 import azr_env  # noqa: F401  (registers the env ids)
 from azr_env.executor import Executor, Job, NotALiteral, Program, Status, parse_args, parse_literal
-from azr_env.tasks import IOPair, Task
-from azr_env.verify import Verifier
+from azr_env.scoring.verify import Verifier
+from azr_env.tasks.task import IOPair, Task
 
 TIMEOUT_S = 1.0
 SLACK_S = 1.0  # a step with one bad answer must end within timeout_s + SLACK_S

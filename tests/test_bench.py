@@ -9,10 +9,11 @@ import sys
 
 import pytest
 
-from azr_env import bench
+from azr_env.bench import harness as bench
+from azr_env.envs.prompts import solver_prompt
 from azr_env.export import gold_answer, task_records, to_jsonl
-from azr_env.prompts import solver_prompt
-from azr_env.tasksets import TaskSet, load_cruxeval
+from azr_env.tasks.cruxeval import load_cruxeval
+from azr_env.tasks.taskset import TaskSet
 
 from .conftest import data_file
 

@@ -13,22 +13,18 @@ import gymnasium as gym
 import pytest
 
 import azr_env  # noqa: F401  (registers the ids)
-from azr_env.benchmarks_data import (
-    EVALPLUS_LIMITS,
+from azr_env.executor import Executor
+from azr_env.scoring.verify import Verifier, parse_literal
+from azr_env.tasks.downloads import SOURCES, DownloadError, fetch
+from azr_env.tasks.evalplus import EVALPLUS_LIMITS, MBPP_RESTORE, gold_program, load_evalplus, value_source
+from azr_env.tasks.humaneval import (
     HUMANEVAL_COVERAGE,
-    MBPP_RESTORE,
-    gold_program,
     humaneval_test_atol,
     humaneval_test_inputs,
-    load_evalplus,
     load_humaneval,
-    value_source,
 )
-from azr_env.downloads import SOURCES, DownloadError, fetch
-from azr_env.executor import Executor
-from azr_env.tasks import IOPair, Task
-from azr_env.tasksets import TaskSet, TaskSetError
-from azr_env.verify import Verifier, parse_literal
+from azr_env.tasks.task import IOPair, Task
+from azr_env.tasks.taskset import TaskSet, TaskSetError
 
 from .conftest import data_file
 
@@ -409,7 +405,7 @@ def test_sources_pin_the_shared_files() -> None:
 def test_loaders_without_a_path_use_the_cached_official_file(tmp_path, monkeypatch, executor) -> None:
     import importlib.util
 
-    import azr_env.benchmarks_data as bd
+    import azr_env.tasks.humaneval as bd
 
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -436,8 +432,8 @@ def test_task_sets_round_trip_through_files(humaneval, tmp_path) -> None:
 def test_float_outputs_are_recognised_from_their_text_as_evalplus_does_from_values() -> None:
     # evalplus raises its tolerance after a float (or list/tuple of floats) output; we read
     # that from the gold's canonical text without parsing it, so both must always agree.
-    from azr_env.compare import _gold_is_floats, _is_floats
     from azr_env.executor.values import canonical_text
+    from azr_env.scoring.compare import _gold_is_floats, _is_floats
 
     rng = random.Random(0)
     special = [1.0, -0.0, 1e16, 1e-300, float("inf"), float("-inf"), float("nan"), 7, True, None, "1.0",

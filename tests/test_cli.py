@@ -81,7 +81,7 @@ def test_train_runs_refuses_to_overwrite_resumes_and_reports_bad_input(tmp_path)
 def test_tasks_convert_scores_every_input_unless_capped(tmp_path) -> None:
     import gzip
 
-    from azr_env.tasksets import TaskSet
+    from azr_env.tasks.taskset import TaskSet
 
     from .conftest import data_file
 

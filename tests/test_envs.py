@@ -14,8 +14,9 @@ from gymnasium.utils.env_checker import check_env
 
 import azr_env  # noqa: F401  (registers the ids)
 from azr_env.envs import UnicodeText
-from azr_env.tasks import IOPair, Task, gold_answer
-from azr_env.tasksets import TaskSet, load_cruxeval
+from azr_env.tasks.cruxeval import load_cruxeval
+from azr_env.tasks.task import IOPair, Task, gold_answer
+from azr_env.tasks.taskset import TaskSet
 
 from .conftest import data_file
 
@@ -106,7 +107,7 @@ def test_cruxeval_gold_answers_score_one_in_deduction_and_abduction(crux_o, crux
 
 def test_cruxeval_literal_inputs_are_what_the_expressions_evaluate_to(cruxeval_rows, executor) -> None:
     from azr_env.executor import Job, parse_args
-    from azr_env.tasksets import CRUXEVAL_LITERAL_INPUTS
+    from azr_env.tasks.cruxeval import CRUXEVAL_LITERAL_INPUTS
 
     rows = {row["id"]: row for row in cruxeval_rows}
     capture = "\n\ndef f(*args, **kwargs):\n    return list(args), kwargs\n"
@@ -235,7 +236,7 @@ def test_reward_schemes_and_format_rules() -> None:
     ],
 )
 def test_fenced_rule_reads_the_block_the_prompt_asks_for(mode, completion, expected) -> None:
-    from azr_env.parsing import extract_answer
+    from azr_env.scoring.parsing import extract_answer
 
     parsed = extract_answer(completion, mode, "fenced")
     assert parsed.format_ok == (expected is not None) and parsed.answer == expected

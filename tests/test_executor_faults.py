@@ -22,7 +22,7 @@ import pytest
 
 import azr_env  # noqa: F401  (registers the envs)
 from azr_env.executor import Executor, Job, Program, Status
-from azr_env.tasks import IOPair, Task
+from azr_env.tasks.task import IOPair, Task
 
 REPO = Path(__file__).resolve().parents[1]
 SLACK_S = 1.5

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from azr_env.benchmarks_data import EVALPLUS_LIMITS, _restore, load_evalplus, value_source
 from azr_env.executor import Executor
-from azr_env.tasksets import load_cruxeval
-from azr_env.verify import Verifier
+from azr_env.scoring.verify import Verifier
+from azr_env.tasks.cruxeval import load_cruxeval
+from azr_env.tasks.evalplus import EVALPLUS_LIMITS, _restore, load_evalplus, value_source
 
 from .conftest import data_file
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 import azr_env  # noqa: F401
-from azr_env.buffers import IDENTITY_MESSAGE, IDENTITY_PROGRAM, TaskBuffer
+from azr_env.envs.prompts import solver_prompt
 from azr_env.executor import Executor
-from azr_env.learnability import learnability
-from azr_env.prompts import solver_prompt
-from azr_env.tasks import Task
-from azr_env.tasksets import TaskSet
+from azr_env.scoring.learnability import learnability
+from azr_env.tasks.buffer import IDENTITY_MESSAGE, IDENTITY_PROGRAM, TaskBuffer
+from azr_env.tasks.task import Task
+from azr_env.tasks.taskset import TaskSet
 
 PROGRAM = "def f(x):\n    return x[::-1]"
 PROPOSAL = f"I plan it.</think><answer>```python\n{PROGRAM}\n```\n```input\n'abc'\n```</answer>"

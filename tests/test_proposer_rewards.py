@@ -9,8 +9,8 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from azr_env import proposer_rewards as pr
-from azr_env.proposer_rewards import (
+from azr_env.scoring import proposer_rewards as pr
+from azr_env.scoring.proposer_rewards import (
     MAX_AST_NODES,
     IntrinsicRewardConfig,
     answer_type_novelty,

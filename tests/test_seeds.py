@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from azr_env import seeds
 from azr_env.executor import Executor, Job, check_program
 from azr_env.executor.policy import check_call
+from azr_env.tasks import seeds
+from azr_env.tasks.seeds import build as seed_build
+from azr_env.tasks.seeds import families as seed_families
 
-BUNDLED = Path(seeds.__file__).resolve().parent / "data" / seeds.FILE_NAME
+BUNDLED = Path(seeds.__file__).resolve().parent / seeds.FILE_NAME
 CODE_MARKERS = ("def ", "lambda", "import ", "==", "[i]", "()", "):", "range(", ".append", " = ", "f(")
 
 
@@ -31,7 +33,7 @@ def test_bundled_file_loads_and_its_hash_checks(rows: list[dict]) -> None:
         "version": "1",
         "count": len(rows),
         "sha256": hashlib.sha256(body).hexdigest(),
-        "generator": "azr_env.seeds",
+        "generator": "azr_env.tasks.seeds.build",
         "license": "MIT",
     }
     assert body.count(b"\n") == len(rows)
@@ -81,26 +83,26 @@ def test_outputs_reproduce_in_the_executor(rows: list[dict], executor: Executor)
 
 
 def test_regenerating_gives_the_rows_of_the_file(rows: list[dict], executor: Executor) -> None:
-    regenerated, report = seeds.generate_rows(executor)
+    regenerated, report = seed_build.generate_rows(executor)
     assert report.count == len(rows) and not report.dropped
     assert regenerated == rows
-    assert seeds.serialize_rows(regenerated) == BUNDLED.read_bytes()
+    assert seed_build.serialize_rows(regenerated) == BUNDLED.read_bytes()
 
 
 def test_candidate_generation_is_deterministic_and_runs_nothing() -> None:
-    first = seeds.generate_specs()
-    second = seeds.generate_specs()
+    first = seed_families.generate_specs()
+    second = seed_families.generate_specs()
     assert [(s.name, s.family, s.program, s.message) for s in first] == [
         (s.name, s.family, s.program, s.message) for s in second
     ]
     assert [s.inputs(0) for s in first[:40]] == [s.inputs(0) for s in second[:40]]
     assert first[0].inputs(0) != first[0].inputs(1)  # a redraw really draws afresh
-    assert seeds.families() == list(dict.fromkeys(s.family for s in first))
+    assert seed_families.families() == list(dict.fromkeys(s.family for s in first))
 
 
 def test_build_writes_the_same_bytes_atomically(tmp_path: Path, executor: Executor) -> None:
     target = tmp_path / "out" / "seeds.jsonl"
-    report = seeds.build(target, executor=executor)
+    report = seed_build.build(target, executor=executor)
     assert target.read_bytes() == BUNDLED.read_bytes()
     assert report.path == str(target) and report.count > 0
     assert [p.name for p in target.parent.iterdir()] == ["seeds.jsonl"]  # no temporary file left

@@ -12,15 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from azr_env.prompts import R1_INSTRUCTION, R1_TEMPLATE
-from azr_env.solvers import (
-    OpenAISolver,
-    PythonSolver,
-    SolverError,
-    TransformersSolver,
-    VLLMSolver,
-    make_solver,
-)
+from azr_env.bench.solvers import make_solver
+from azr_env.bench.solvers.base import SolverError
+from azr_env.bench.solvers.hf import TransformersSolver
+from azr_env.bench.solvers.openai import OpenAISolver
+from azr_env.bench.solvers.python import PythonSolver
+from azr_env.bench.solvers.vllm import VLLMSolver
+from azr_env.envs.prompts import R1_INSTRUCTION, R1_TEMPLATE
 
 # ---------------------------------------------------------------------------------------------
 # A fake OpenAI-compatible server: real sockets, real HTTP, scripted failures.

@@ -1,10 +1,10 @@
 """The solver environments (one per AZR mode) and their vectorised form."""
 
-from .abduction import AbductionEnv
-from .deduction import DeductionEnv
-from .induction import InductionEnv
-from .solver import SolverEnv, TaskSource, UnicodeText, default_executor
-from .vector import AbductionVectorEnv, DeductionVectorEnv, InductionVectorEnv, SolverVectorEnv
+from azr_env.envs.abduction import AbductionEnv
+from azr_env.envs.deduction import DeductionEnv
+from azr_env.envs.induction import InductionEnv
+from azr_env.envs.solver import SolverEnv, TaskSource, UnicodeText, default_executor
+from azr_env.envs.vector import AbductionVectorEnv, DeductionVectorEnv, InductionVectorEnv, SolverVectorEnv
 
 __all__ = [
     "AbductionEnv",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .solver import SolverEnv
+from azr_env.envs.solver import SolverEnv
 
 
 class InductionEnv(SolverEnv):

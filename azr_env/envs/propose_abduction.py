@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .proposer import ProposerEnv, ProposerVectorEnv
+from azr_env.envs.proposer import ProposerEnv, ProposerVectorEnv
 
 
 class ProposeAbductionEnv(ProposerEnv):

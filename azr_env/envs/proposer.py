@@ -31,16 +31,16 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ..buffers import TaskBuffer
-from ..executor import Executor, NotALiteral, Program, parse_args
-from ..learnability import learnability, solve_rates
-from ..parsing import FORMAT_RULES, answer_region, code_blocks
-from ..prompts import BANNED_IMPORTS, PROMPT_FORMATS, chat_messages, proposer_prompt, solver_prompt
-from ..proposer_rewards import IntrinsicRewardConfig, intrinsic_rewards, type_signature
-from ..tasks import IOPair, Mode, Task
-from ..verify import Verifier, gold_value
-from .solver import MAX_TEXT, UnicodeText, default_executor
-from .vector import reset_envs, same_step_infos
+from azr_env.envs.prompts import BANNED_IMPORTS, PROMPT_FORMATS, chat_messages, proposer_prompt, solver_prompt
+from azr_env.envs.solver import MAX_TEXT, UnicodeText, default_executor
+from azr_env.envs.vector import reset_envs, same_step_infos
+from azr_env.executor import Executor, NotALiteral, Program, parse_args
+from azr_env.scoring.learnability import learnability, solve_rates
+from azr_env.scoring.parsing import FORMAT_RULES, answer_region, code_blocks
+from azr_env.scoring.proposer_rewards import IntrinsicRewardConfig, intrinsic_rewards, type_signature
+from azr_env.scoring.verify import Verifier, gold_value
+from azr_env.tasks.buffer import TaskBuffer
+from azr_env.tasks.task import IOPair, Mode, Task
 
 Solver = Callable[[list[str]], list[str]]
 ADD_POLICIES = ("all", "learnable", "none")

@@ -17,12 +17,13 @@ from typing import Any, ClassVar
 import gymnasium as gym
 from gymnasium.error import ResetNeeded
 
-from ..executor import Executor
-from ..parsing import FORMAT_RULES, Parsed, extract_answer
-from ..prompts import PROMPT_FORMATS, chat_messages, solver_prompt
-from ..tasks import Mode, Task, gold_answer
-from ..tasksets import TaskSet, seed_tasks
-from ..verify import Verdict, Verifier
+from azr_env.envs.prompts import PROMPT_FORMATS, chat_messages, solver_prompt
+from azr_env.executor import Executor
+from azr_env.scoring.parsing import FORMAT_RULES, Parsed, extract_answer
+from azr_env.scoring.verify import Verdict, Verifier
+from azr_env.tasks.seeds import seed_tasks
+from azr_env.tasks.task import Mode, Task, gold_answer
+from azr_env.tasks.taskset import TaskSet
 
 MAX_TEXT = 100_000
 REWARD_SCHEMES = ("azr", "binary")

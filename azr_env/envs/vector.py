@@ -14,11 +14,11 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ..executor import Executor
-from .abduction import AbductionEnv
-from .deduction import DeductionEnv
-from .induction import InductionEnv
-from .solver import SolverEnv
+from azr_env.envs.abduction import AbductionEnv
+from azr_env.envs.deduction import DeductionEnv
+from azr_env.envs.induction import InductionEnv
+from azr_env.envs.solver import SolverEnv
+from azr_env.executor import Executor
 
 
 def batch_infos(infos: list[dict[str, Any]]) -> dict[str, Any]:

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._io import atomic_write_text
-from .tasks import MODES, IOPair, Mode, Task
+from azr_env._io import atomic_write_text
+from azr_env.tasks.task import Mode, Task
 
 if TYPE_CHECKING:
-    from .executor import Executor, Program
+    from azr_env.executor import Executor, Program
+
+
 
 FORMAT_VERSION = 1
 
@@ -172,8 +174,8 @@ class TaskSet:
         Each task's program runs on every input it holds (one pair for deduction and
         abduction, all visible and hidden pairs for induction), in one executor batch.
         """
-        from .compare import Comparator
-        from .executor import Executor
+        from azr_env.executor import Executor
+        from azr_env.scoring.compare import Comparator
 
         own = executor is None
         ex = Executor() if own else executor
@@ -208,8 +210,8 @@ def gold_program(task: Task) -> Program:
     inputs such as ``range(100, 120)``): those are evaluated, in the program's own process
     and under the source policy, as the dataset's own evaluator does.
     """
-    from .compare import task_rule
-    from .executor import Program
+    from azr_env.executor import Program
+    from azr_env.scoring.compare import task_rule
 
     inputs = tuple(pair.args for pair in task.pairs)
     output = "strict" if task_rule(task) == "strict" else "lenient"
@@ -219,7 +221,7 @@ def gold_program(task: Task) -> Program:
 
 def is_literal_args(args: str) -> bool:
     """Whether an argument-list text is data (literals only)."""
-    from .executor.values import NotALiteral, parse_args
+    from azr_env.executor.values import NotALiteral, parse_args
 
     try:
         parse_args(args)
@@ -237,89 +239,9 @@ def _parse_manifest(path: Path, head: str) -> dict[str, Any]:
         if not isinstance(manifest.get(key), kind):
             raise TaskSetError(f"{path}:1: manifest field {key!r} missing or not {kind.__name__}")
     return manifest
-
-
-# ---------------------------------------------------------------------------------------
-# Loaders
-# ---------------------------------------------------------------------------------------
-CRUXEVAL_LITERAL_INPUTS = {
-    "sample_152": "'AAAAAAAAAAAAAAAAAAAA'",
-    "sample_239": "'0 t 1cos ', 'st 0\\t\\n  '",
-    "sample_258": "[1, 2, 7, 9], 3, 3, 2",
-    "sample_378": "{'did': 0}, 'u'",
-    "sample_459": "['b', 'vzjmc', 'f', 'ae', '0'], {}",
-    "sample_694": "{'e': 1, 'd': 2, 'c': 3}",
-    "sample_720": "['bfreratrrbdbzagbretaredtroefcoiqrrneaosf'], 'n'",
-    "sample_760": "{'f': 1, 'h': 2, 'j': 3, 'k': 4}",
-    "sample_770": "'$78', '$'",
-}
 """CRUXEval inputs written as expressions (``''.join(['A'] * 20)``, ``dict(e=1, d=2)``),
 as the literal values they evaluate to (each checked against the sandbox by the tests).
 An abduction answer must be data, so CRUXEval-I's gold inputs are these literals.  Three
 more inputs have no literal form: two lambdas (``sample_344``, ``sample_364``) and a
 ``range`` (``sample_522``); their gold input stays the expression, which as an answer is
 wrong here (and right under CRUXEval's own evaluator, which evaluates answers)."""
-
-
-def load_cruxeval(path: str | os.PathLike[str] | None = None, mode: Mode = "deduction") -> TaskSet:
-    """CRUXEval as deduction (CRUXEval-O) or abduction (CRUXEval-I) tasks, ids kept.
-
-    ``path`` is the ``cruxeval.jsonl`` of facebookresearch/cruxeval (800 rows with
-    ``code``, ``input``, ``output``, ``id``).  Without a path, the official file is
-    downloaded (sha256 pinned) and cached, when there is a network.  Abduction tasks take
-    the literal form of the nine inputs the dataset writes as expressions
-    (:data:`CRUXEVAL_LITERAL_INPUTS`); the original is kept in ``metadata.extra["input"]``.
-    """
-    if mode not in ("deduction", "abduction"):
-        raise ValueError(f"CRUXEval has deduction and abduction tasks, not {mode!r}")
-    if path is None:
-        from .downloads import fetch_source
-
-        path = fetch_source("cruxeval")
-    path = Path(path)
-    tasks = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaskSetError(f"cannot read CRUXEval file {path}: {exc}") from None
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            args, extra = row["input"], None
-            if mode == "abduction" and row["id"] in CRUXEVAL_LITERAL_INPUTS:
-                args, extra = CRUXEVAL_LITERAL_INPUTS[row["id"]], {"input": row["input"]}
-            extra = {"compare": "python_eq", **(extra or {})}  # CRUXEval's own checker: Python's ==
-            tasks.append(Task.create(mode, row["code"], args, row["output"], id=row["id"],
-                                     source="cruxeval", extra=extra))
-        except (json.JSONDecodeError, KeyError, TypeError, ValidationError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            raise TaskSetError(f"{path}:{lineno}: not a CRUXEval row ({reason})") from None
-    name = "cruxeval-o" if mode == "deduction" else "cruxeval-i"
-    return TaskSet(tasks, name, "1", source="facebookresearch/cruxeval", license="MIT")
-
-
-def seed_tasks(mode: Mode, n_visible: int | None = None) -> TaskSet:
-    """The bundled seed set (programs written for this project) as tasks of ``mode``.
-
-    Deduction and abduction use each program's first input; induction uses all ten,
-    the first half visible and the second half hidden (AZR's split) unless
-    ``n_visible`` says otherwise.
-    """
-    from .seeds import load_seed_programs
-
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    tasks = []
-    for row in load_seed_programs():
-        name = row["name"]
-        if mode == "induction":
-            pairs = [IOPair(args=a, output=o) for a, o in zip(row["inputs"], row["outputs"], strict=True)]
-            k = len(pairs) // 2 if n_visible is None else n_visible
-            tasks.append(Task.create(mode, row["program"], visible=pairs[:k], hidden=pairs[k:],
-                                     message=row["message"], id=f"seed-{name}", source="seed"))
-        else:
-            tasks.append(Task.create(mode, row["program"], row["inputs"][0], row["outputs"][0],
-                                     id=f"seed-{name}", source="seed"))
-    return TaskSet(tasks, f"azr-seed-{mode}", "1", source="azr_env.seeds", license="MIT")

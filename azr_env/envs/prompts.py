@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .tasks import Task
+from azr_env.tasks.task import Task
 
 PromptFormat = Literal["r1", "chat"]
 PROMPT_FORMATS: tuple[str, ...] = ("r1", "chat")

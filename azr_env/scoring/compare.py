@@ -30,8 +30,8 @@ import math
 import re
 from typing import Any
 
-from .executor.values import NotALiteral, parse_args, parse_literal, values_equal
-from .tasks import Task
+from azr_env.executor.values import NotALiteral, parse_args, parse_literal, values_equal
+from azr_env.tasks.task import Task
 
 RULES = ("strict", "python_eq", "evalplus")
 

@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .tasks import MODES, IOPair, Mode, Task
-from .tasksets import TaskSet, TaskSetError
+from azr_env.tasks.task import MODES, IOPair, Mode, Task
+from azr_env.tasks.taskset import TaskSet, TaskSetError
 
 Strategy = Literal["uniform", "recent"]
 

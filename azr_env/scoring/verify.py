@@ -18,10 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .compare import Comparator, budget, gold_value, matches_gold, output_mode, task_atol, time_limits
-from .executor import Executor, Program
-from .executor.values import NotALiteral, canonical_args, parse_args, parse_literal
-from .tasks import Task
+from azr_env.executor import Executor, Program
+from azr_env.executor.values import NotALiteral, canonical_args, parse_args, parse_literal
+from azr_env.scoring.compare import (
+    Comparator,
+    budget,
+    gold_value,
+    matches_gold,
+    output_mode,
+    task_atol,
+    time_limits,
+)
+from azr_env.tasks.task import Task
 
 __all__ = ["NotALiteral", "Verdict", "Verifier", "gold_value", "matches_gold", "parse_args", "parse_literal",
            "task_atol"]

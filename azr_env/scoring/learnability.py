@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .parsing import FormatRule, extract_answer
-from .tasks import Task
-from .verify import Verifier
+from azr_env.scoring.parsing import FormatRule, extract_answer
+from azr_env.scoring.verify import Verifier
+from azr_env.tasks.task import Task
 
 
 def learnability(solve_rate: float, extreme_reward: float = 0.0) -> float:

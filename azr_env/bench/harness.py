@@ -25,11 +25,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from ._io import atomic_write_text, save_figure
-from .executor import Executor
-from .prompts import solver_prompt
-from .tasks import Task
-from .tasksets import TaskSet
+from azr_env._io import atomic_write_text, save_figure
+from azr_env.envs.prompts import solver_prompt
+from azr_env.executor import Executor
+from azr_env.tasks.task import Task
+from azr_env.tasks.taskset import TaskSet
 
 Solver = Callable[[list[str]], list[str]]
 KS = (1, 5, 10)
@@ -138,7 +138,7 @@ def run_bench(
     bar = _progress(progress, len(items))
     own_executor = executor is None and any(t.mode != "deduction" for t in taskset)
     if own_executor:  # sized for the task set: evalplus's outputs reach megabytes
-        from .benchmarks_data import EVALPLUS_LIMITS
+        from azr_env.tasks.evalplus import EVALPLUS_LIMITS
 
         evalplus = any(t.metadata.extra.get("compare") == "evalplus" for t in taskset)
         executor = Executor(**EVALPLUS_LIMITS) if evalplus else Executor()
