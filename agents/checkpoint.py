@@ -13,22 +13,28 @@ import json
 import random
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from azr_env._io import atomic_write_text
 from azr_env.tasks.buffer import TaskBuffer
+
+if TYPE_CHECKING:  # torch is imported where used: `azr train` finds a run folder before torch loads
+    import torch
 
 MODES = ("deduction", "abduction", "induction")
 
 
 def rng_state() -> dict[str, Any]:
+    import torch
+
     return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
+    import torch
+
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
@@ -44,6 +50,8 @@ def save(
     keep: int = 2,
 ) -> Path:
     """Write the checkpoint of the state after ``step`` steps; returns its folder."""
+    import torch
+
     folder = root / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(".tmp-*"):
@@ -84,6 +92,8 @@ def load(
     path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer
 ) -> tuple[int, dict[str, TaskBuffer]]:
     """Restore weights, optimizer, RNG states; return the step reached and the buffers."""
+    import torch
+
     meta = json.loads((path / "meta.json").read_text())
     model.load_state_dict(torch.load(path / "model.pt", map_location="cpu"))
     optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu"))

@@ -1,8 +1,9 @@
 """Every hyperparameter of the reference agent, in one place, each with its help string.
 
 Defaults train the embedded SmolLM2-135M-Instruct on CPU with a small batch for a few steps
-(minutes).  The paper's values are noted where ours differ for that reason; the shipped GPU
-configs in ``agents/configs/`` use AZR's scale.
+(minutes), in the setting that gives it a learning signal (the fenced answer rule, raw R1
+prompts, lr 2e-5; docs/training.md says why).  The paper's values are noted where ours differ;
+the shipped GPU configs in ``agents/configs/`` use AZR's scale and its strict format rule.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ class TrainConfig(BaseModel):
     random_hidden_size: int = Field(64, ge=8, description="Hidden size of the random tiny model.")
     random_layers: int = Field(2, ge=1, description="Layers of the random tiny model.")
     chat_template: bool = Field(
-        True,
-        description="Wrap prompts in the tokenizer's chat template (instruct "
-        "models); False feeds AZR's raw R1 prompt (base models).",
+        False,
+        description="Wrap prompts in the tokenizer's chat template (instruct models); False feeds AZR's raw "
+        "R1 prompt, as AZR does for base models (the embedded default: it formats as often either way).",
     )
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 on GPU, float32 on CPU."
@@ -51,7 +52,7 @@ class TrainConfig(BaseModel):
     )
 
     # -- self-play
-    steps: int = Field(3, ge=0, description="Training steps (AZR: about 500).")
+    steps: int = Field(3, ge=1, description="Training steps (AZR: about 500).")
     batch_size: int = Field(2, ge=1, description="Prompts per (mode, role) per step (AZR: 64).")
     n_samples: int = Field(2, ge=1, description="Solver samples per proposal for learnability (AZR: 8).")
     k_references: int = Field(6, ge=0, description="Reference tasks shown to the proposer (AZR: 6).")
@@ -64,9 +65,10 @@ class TrainConfig(BaseModel):
     )
     max_new_tokens: int = Field(96, ge=1, description="Generation budget per response (AZR: 8096).")
     format_rule: Literal["strict", "lenient", "fenced"] = Field(
-        "strict",
-        description="Answer format the envs reward: strict (AZR's <think>/<answer>), fenced (the answer in "
-        "its ```output/```input/```python block, no tags needed) or lenient (anything).",
+        "fenced",
+        description="Answer format the envs reward: strict (AZR's <think>/<answer>; the GPU configs), fenced "
+        "(the answer in its ```output/```input/```python block, no tags needed; the CPU default, since a "
+        "135M model never writes the tags and strict then pays -1 for everything) or lenient (anything).",
     )
     extreme_reward: float = Field(
         0.0, description="Proposer reward at solve rate 0 or 1: 0 (paper) or -0.5 (AZR's code)."
@@ -88,7 +90,8 @@ class TrainConfig(BaseModel):
     executor_timeout_s: float = Field(5.0, gt=0, description="Sandbox time limit per program run (AZR: 10).")
 
     # -- optimisation (AZR paper defaults)
-    lr: float = Field(1e-6, ge=0, description="AdamW learning rate, constant.")
+    lr: float = Field(2e-5, ge=0, description="AdamW learning rate, constant (AZR: 1e-6, for 3-7B models "
+                      "over ~500 steps; the CPU default's few steps need more).")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
     entropy_coef: float = Field(0.001, ge=0, description="Entropy bonus coefficient.")
     clip_grad: float = Field(1.0, gt=0, description="Gradient-norm clip.")
@@ -118,7 +121,13 @@ class TrainConfig(BaseModel):
         import yaml
 
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            try:
+                data = yaml.safe_load(fh) or {}
+            except yaml.YAMLError as exc:  # one line: where, and what the parser expected
+                mark = getattr(exc, "problem_mark", None)
+                where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                raise ValueError(f"{path}: not valid YAML: {where}{problem}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path}: a config is a mapping of field: value")
         return cls.model_validate(data)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 import azr_env  # noqa: F401  (registers the envs)
-from azr_env._io import atomic_write_text, save_figure
+from azr_env._io import atomic_write_text
 from azr_env.executor import Executor
 from azr_env.tasks.buffer import TaskBuffer
 from azr_env.tasks.taskset import TaskSet
@@ -37,6 +37,8 @@ from azr_env.tasks.taskset import TaskSet
 from . import checkpoint
 from .config import TrainConfig
 from .policy import Policy, Sample
+from .preflight import lock_run_folder, preflight
+from .report import PhaseProgress, plot_rewards, read_metrics, run_summary_table, summary_lines
 from .trrpp import GROUPS, group_index, trrpp_advantages, trrpp_loss
 
 MODES = ("deduction", "abduction", "induction")
@@ -70,7 +72,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, resume: str | None = None) -> None:
         self.cfg = cfg
         self.out = Path(cfg.out)
-        # -- the run folder first: a wrong one fails before any worker starts or model loads
+        # -- what can fail in seconds fails before any worker starts or the model loads
+        preflight(cfg)
         found = checkpoint.latest(Path(resume)) if resume else None
         if resume and found is None:
             raise FileNotFoundError(f"no complete checkpoint under {resume}")
@@ -79,6 +82,7 @@ class Trainer:
                 f"{self.out} holds a run already: continue it (--resume {self.out}) or pick another --out"
             )
         self.out.mkdir(parents=True, exist_ok=True)
+        self._lock = lock_run_folder(self.out)
         seed_everything(cfg.seed)
         # -- set-up: executor, policy, optimizer, buffers, envs
         self.executor = Executor(timeout_s=cfg.executor_timeout_s)
@@ -248,6 +252,8 @@ class Trainer:
         if self.policy.vllm is not None:
             self.policy.vllm.sync(self.policy.model)  # generation must use the new weights
         totals["grad_norm"] = float(grad_norm)
+        # Groups whose rewards differ: the only ones TRR++'s whitened advantages can learn from.
+        totals["groups_with_signal"] = float(sum(len(set(r.rewards)) > 1 for r in rollouts))
         return totals
 
     # ------------------------------------------------------------------ the loop
@@ -277,21 +283,15 @@ class Trainer:
                 vec.close()
 
     def run(self) -> list[dict[str, Any]]:
-        from rich.progress import Progress
-
-        history = []
         if self.step == 0 and self.cfg.seed_rounds:
             self.seed_buffers()
-        progress = Progress(transient=False)
-        bar = progress.add_task("self-play", total=self.cfg.steps, completed=self.step)
-        progress.start()
+        progress = PhaseProgress(self.cfg.steps, self.step)
         try:
-            history = self._loop(progress, bar)
+            return self._loop(progress)
         finally:
             progress.stop()
-        return history
 
-    def _loop(self, progress, bar) -> list[dict[str, Any]]:
+    def _loop(self, progress: PhaseProgress) -> list[dict[str, Any]]:
         history = []
         while self.step < self.cfg.steps:
             started = time.perf_counter()
@@ -302,10 +302,12 @@ class Trainer:
             t0 = time.perf_counter()
             for mode in MODES:  # 1-2. propose, validate, estimate learnability
                 rollouts.append(self.propose(mode))
+                progress.advance(self.step + 1, f"proposed {mode}")
             times["propose"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             for mode in MODES:  # 3. solve
                 rollouts.append(self.solve(mode))
+                progress.advance(self.step + 1, f"solved {mode}")
             times["solve"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             train_stats = self.update(rollouts)  # 4. TRR++
@@ -319,9 +321,8 @@ class Trainer:
             history.append(record)
             solve = np.mean([record[f"solve/{m}/reward"] for m in MODES])
             propose = np.mean([record[f"propose/{m}/reward"] for m in MODES])
-            progress.update(
-                bar, completed=self.step, description=f"self-play: propose {propose:+.2f}, solve {solve:+.2f}"
-            )
+            progress.advance(self.step, f"updated: propose {propose:+.2f}, solve {solve:+.2f}, "
+                             f"pg_loss {record['train/pg_loss']:+.4f}")
             if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
                 checkpoint.save(
                     self.out,
@@ -385,6 +386,7 @@ class Trainer:
         return record
 
     def close(self) -> None:
+        self._lock.close()  # releases the run folder
         for vec in (*self.proposers.values(), *self.solvers.values()):
             vec.close()
         if self.writer is not None:
@@ -392,45 +394,6 @@ class Trainer:
         if self.wandb is not None:
             self.wandb.finish()
         self.executor.close()
-
-
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """The per-step records of ``metrics.jsonl``; a line cut short by a kill is skipped."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("step"), int):
-            rows.append(row)
-    return rows
-
-
-def plot_rewards(metrics_path: Path, png: Path) -> None:
-    """A PNG of the per-(mode, role) reward curves from metrics.jsonl."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = read_metrics(metrics_path)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
-    for ax, role in zip(axes, ("propose", "solve"), strict=True):
-        for mode in MODES:
-            ax.plot(
-                [r["step"] for r in rows],
-                [r.get(f"{role}/{mode}/reward") for r in rows],
-                marker="o",
-                label=mode,
-            )
-        ax.set_title(f"{role} reward")
-        ax.set_xlabel("step")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, png)
 
 
 def train(cfg: TrainConfig, resume: str | None = None) -> list[dict[str, Any]]:
@@ -447,4 +410,5 @@ def train(cfg: TrainConfig, resume: str | None = None) -> list[dict[str, Any]]:
                 pass
 
 
-__all__ = ["GROUPS", "Rollout", "Trainer", "plot_rewards", "train"]
+__all__ = ["GROUPS", "Rollout", "Trainer", "plot_rewards", "preflight", "run_summary_table", "summary_lines",
+           "train"]

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Absolute Zero Reasoner environments.")
-console = Console()
-err_console = Console(stderr=True)
+# No markup (user text such as "pip install 'azr-env[vllm]'" keeps its brackets) and no hard
+# wrapping (a path or URL stays on one line when the output is a log, not a terminal).
+# Off a terminal (a log, CI) tables get 160 columns, not rich's 80, so headers stay on one line.
+_WIDTH = None if sys.stdout.isatty() else 160
+console = Console(markup=False, soft_wrap=True, width=_WIDTH)
+err_console = Console(stderr=True, markup=False, soft_wrap=True, width=_WIDTH)
+
+
+def _error(message: str, label: str = "error") -> None:
+    err_console.print(Text.assemble((f"{label}:", "red"), " ", message), highlight=False)
 
 
 @app.command("exec")
@@ -32,15 +42,15 @@ def exec_program(
     try:
         program = program_file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        err_console.print(f"[red]error:[/] no such file: {program_file}")
+        _error(f"no such file: {program_file}")
         raise typer.Exit(2) from None
     except (OSError, UnicodeDecodeError) as exc:
-        err_console.print(f"[red]error:[/] cannot read {program_file} as UTF-8 text: {exc}")
+        _error(f"cannot read {program_file} as UTF-8 text: {exc}")
         raise typer.Exit(2) from None
     try:
         executor = Executor(workers=1, timeout_s=timeout_s, memory_mb=memory_mb)
     except ValueError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        _error(str(exc))
         raise typer.Exit(2) from None
     with executor:
         job = Job(program, args, evaluate_args=eval_args)
@@ -56,7 +66,7 @@ def exec_program(
     elif result.ok:
         console.print(result.output, markup=False, highlight=False)
     else:
-        err_console.print(f"[red]{result.status}:[/] {result.error}", markup=True, highlight=False)
+        _error(result.error or "", label=str(result.status))
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -89,17 +99,15 @@ def demo(timeout_s: float = typer.Option(1.0, "--timeout", help="Per-job limit f
 
     start = time.perf_counter()
     with Executor(timeout_s=timeout_s, memory_mb=512) as executor:
-        console.print(
-            f"[bold]Executor[/] with {executor.workers} workers, started in "
-            f"{time.perf_counter() - start:.2f} s"
-        )
+        console.print(Text.assemble(("Executor", "bold"), f" with {executor.workers} workers, started in "
+                                    f"{time.perf_counter() - start:.2f} s"))
         console.print(f"isolation: {executor.isolation}")
         table = Table("program", "status", "output or error")
         results = executor.run_batch([Job(p, a) for _, p, a in _DEMO_PROGRAMS])
         for (name, _, _), result in zip(_DEMO_PROGRAMS, results, strict=True):
             colour = "green" if result.ok else "yellow"
             detail = result.output if result.ok else result.error
-            table.add_row(name, f"[{colour}]{result.status}[/]", (detail or "")[:90])
+            table.add_row(name, Text(str(result.status), style=colour), (detail or "")[:90])
         console.print(table)
         inputs = [repr(i) for i in range(5000)]
         start = time.perf_counter()
@@ -146,7 +154,8 @@ def _demo_envs(executor) -> None:
             ", ".join(sorted(statuses)),
         )
         vec.close()
-    console.print("[bold]Solver envs[/] with a scripted solver (gold answer on half the episodes):")
+    console.print(Text.assemble(("Solver envs", "bold"),
+                                " with a scripted solver (gold answer on half the episodes):"))
     console.print(table)
 
 
@@ -159,7 +168,7 @@ SOURCES = ("cruxeval", "humanevalplus", "mbppplus", "humaneval", "seed")
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    _error(message)
     raise typer.Exit(code)
 
 
@@ -228,7 +237,7 @@ def tasks_verify(taskset: str = typer.Argument(..., help="A task-set file.")) ->
     loaded = _open_taskset(taskset)
     report = loaded.verify()
     for task_id, reason in report.failures:
-        err_console.print(f"[red]{task_id}[/]: {reason}", highlight=False)
+        _error(reason, label=task_id)
     console.print(f"{report.checked - len(report.failures)}/{report.checked} tasks verified")
     raise typer.Exit(0 if report.ok else 1)
 
@@ -241,11 +250,10 @@ def tasks_show(
     """Print a task set's manifest and its first tasks as a table."""
     loaded = _open_taskset(taskset)
     manifest = loaded.manifest()
-    console.print(
-        f"[bold]{loaded.name}[/] v{loaded.version}: {len(loaded)} {manifest['mode']} tasks, "
-        f"sha256 {manifest['sha256'][:16]}..., source {loaded.source or '-'}, "
-        f"licence {loaded.license or '-'}"
-    )
+    console.print(Text.assemble(
+        (loaded.name, "bold"),
+        f" v{loaded.version}: {len(loaded)} {manifest['mode']} tasks, sha256 {manifest['sha256'][:16]}..., "
+        f"source {loaded.source or '-'}, licence {loaded.license or '-'}"))
     table = Table("id", "mode", "program", "input / pairs", "output")
     for task in list(loaded)[:limit]:
         first = task.program.strip().splitlines()[0] if task.program.strip() else ""
@@ -270,15 +278,18 @@ def bench(
     solver: str = typer.Option(
         "hf:embedded", "--solver", help="python:module:function, hf:PATH|embedded, openai:MODEL, vllm:MODEL."
     ),
-    n_samples: int = typer.Option(1, "-n", "--samples", help="Completions per task (pass@k needs n >= k)."),
-    temperature: float = typer.Option(0.0, "--temperature", help="Sampling temperature (0: greedy)."),
+    n_samples: int = typer.Option(1, "-n", "--samples", min=1,
+                                   help="Completions per task (pass@k needs n >= k)."),
+    temperature: float = typer.Option(0.0, "--temperature", min=0.0,
+                                       help="Sampling temperature (0: greedy)."),
     out: Path = typer.Option(Path("runs/bench"), "--out", help="Output folder (completions cache, results)."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Prompts per solver call."),
-    max_new_tokens: int = typer.Option(512, "--max-new-tokens", help="Generation budget per completion."),
-    limit: int = typer.Option(0, "--limit", help="Only the first N tasks (0: all)."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Prompts per solver call."),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens", min=1,
+                                        help="Generation budget per completion."),
+    limit: int = typer.Option(0, "--limit", min=0, help="Only the first N tasks (0: all)."),
     base_url: str = typer.Option(None, "--base-url", help="openai: the server's base URL."),
-    concurrency: int = typer.Option(8, "--concurrency", help="openai: requests in flight."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="openai: requests in flight."),
     format_rule: str = typer.Option("strict", "--format-rule", help="strict (AZR's tags), fenced, lenient."),
 ) -> None:
     """Score a solver on a task set (or compare two results: `azr bench compare A B`)."""
@@ -298,9 +309,9 @@ def bench(
         loaded = TaskSet(
             list(loaded)[:limit], loaded.name, loaded.version, source=loaded.source, license=loaded.license
         )
-    try:
-        from azr_env.bench.solvers import make_solver
+    from azr_env.bench.solvers import SolverError, make_solver
 
+    try:
         solve = make_solver(
             solver,
             temperature=temperature,
@@ -324,14 +335,33 @@ def bench(
             n_samples=n_samples,
             batch_size=batch_size,
             seed=seed,
-            solver_name=solver,
+            solver_name=_solver_identity(solver),
             settings=settings,
             format_rule=format_rule,
         )
     except ValueError as exc:
         _fail(str(exc))
-    console.print(harness.markdown_table(results), markup=False, highlight=False)
+    except SolverError as exc:
+        _fail(f"{exc} (the completions received so far are saved: run the same command again to resume)")
+    reused = results["completions"]["reused"]
+    if reused:
+        console.print(f"resumed: {reused} completions reused from {out / harness.COMPLETIONS}, "
+                      f"{results['completions']['generated']} generated now")
+    console.print(harness.markdown_table(results), highlight=False)
     console.print(f"results in {out}/results.json, results.md, results.png")
+
+
+def _solver_identity(spec: str) -> str:
+    """The spec with any local path made absolute: ``hf:./m`` and ``hf:/abs/m`` are one solver
+    to the completion cache, so a resume does not depend on the directory it is run from."""
+    scheme, _, rest = spec.partition(":")
+    if scheme == "hf" and rest != "embedded" and Path(rest).exists():
+        return f"hf:{Path(rest).resolve()}"
+    if scheme == "python":
+        target, sep, function = rest.rpartition(":")
+        if target.endswith(".py") and Path(target).exists():
+            return f"python:{Path(target).resolve()}{sep}{function}"
+    return spec
 
 
 def _print_compare(harness, a: str, b: str) -> None:
@@ -344,20 +374,27 @@ def _print_compare(harness, a: str, b: str) -> None:
             raise
 
     diff = harness.compare(read(a), read(b))
+    for warning in diff["warnings"]:
+        _error(warning, label="warning")
     table = Table("mode", "metric", "A", "B", "B - A")
     for mode, metrics in diff["modes"].items():
         for metric, v in metrics.items():
             table.add_row(mode, metric, f"{v['a']:.3f}", f"{v['b']:.3f}", f"{v['delta']:+.3f}")
     console.print(table)
-    if diff["tasks"]:
-        tasks = Table("task", "pass@1 A", "pass@1 B", "B - A")
-        for task_id, v in diff["tasks"].items():
+    shown = list(diff["tasks"].items())[:COMPARE_TASKS_SHOWN]
+    if shown:
+        tasks = Table("task", "pass@1 A", "pass@1 B", "B - A",
+                      title=f"largest changes ({len(shown)} of {len(diff['tasks'])})")
+        for task_id, v in shown:
             tasks.add_row(task_id, f"{v['a']:.2f}", f"{v['b']:.2f}", f"{v['delta']:+.2f}")
         console.print(tasks)
     console.print(
         f"{len(diff['tasks'])} tasks changed; only in A: {len(diff['only_in']['a'])}, "
         f"only in B: {len(diff['only_in']['b'])}"
     )
+
+
+COMPARE_TASKS_SHOWN = 20
 
 
 # ---------------------------------------------------------------------------------------
@@ -376,19 +413,22 @@ def train(
     resume: Path = typer.Option(None, "--resume", help="Continue the run in this output folder exactly."),
 ) -> None:
     """Train the reference agent with TRR++ self-play (AZR)."""
-    try:
-        from azr_agents import checkpoint
+    try:  # the config first: pydantic only, so a bad config fails before torch loads
         from azr_agents.config import TrainConfig
-        from azr_agents.train import train as run_training
     except ImportError as exc:
         _fail(f"training needs the train extra (pip install 'azr-env[train]'): {exc}")
     overrides = {k: v for k, v in {"steps": steps, "out": str(out) if out else None}.items() if v is not None}
     try:
         if resume is not None:
+            from azr_agents import checkpoint
+
             found = checkpoint.latest(resume)
             if found is None:
                 _fail(f"no complete checkpoint under {resume}")
             base = json.loads((found / "config.json").read_text())
+            done = json.loads((found / "meta.json").read_text())["step"]
+            if overrides.get("steps", base.get("steps", 0)) <= done:
+                _fail(f"{resume} is at step {done} already: pass --steps N with N > {done} to continue")
             overrides.setdefault("out", str(resume))
         elif config is not None:
             base = TrainConfig.from_yaml(config).model_dump()
@@ -396,39 +436,35 @@ def train(
             base = {}
         cfg = TrainConfig.model_validate({**base, **overrides})
     except (OSError, ValueError) as exc:
-        _fail(f"bad config: {exc}")
+        _fail(f"bad config: {_one_line(exc)}")
+    try:
+        from azr_agents.report import run_summary_table, summary_lines
+        from azr_agents.train import train as run_training
+    except ImportError as exc:
+        _fail(f"training needs the train extra (pip install 'azr-env[train]'): {exc}")
     console.print(
-        f"training {cfg.model} for {cfg.steps} steps, batch {cfg.batch_size} per (mode, role), out {cfg.out}"
+        f"training {cfg.model} for {cfg.steps} steps, batch {cfg.batch_size} per (mode, role), "
+        f"format rule {cfg.format_rule}, out {cfg.out}"
     )
     try:
         history = run_training(cfg, resume=str(resume) if resume else None)
-    except FileExistsError as exc:
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
-    table = Table("step", "propose reward", "valid", "solve reward", "solve rate", "loss", "seconds")
-    for r in history:
-        table.add_row(
-            str(r["step"]),
-            f"{_mode_mean(r, 'propose', 'reward'):+.2f}",
-            f"{_mode_mean(r, 'propose', 'valid_rate'):.0%}",
-            f"{_mode_mean(r, 'solve', 'reward'):+.2f}",
-            f"{_mode_mean(r, 'solve', 'solve_rate'):.0%}",
-            f"{r['train/loss']:+.4f}",
-            f"{r['seconds']:.0f}",
-        )
-    console.print(table)
+    console.print(run_summary_table(history))
     console.print(
         f"reward curves: {Path(cfg.out) / 'rewards.png'}; TensorBoard: {Path(cfg.out) / 'tensorboard'}"
     )
-    if history and all(_mode_mean(r, "solve", "format_error_rate") == 1.0 for r in history):
-        console.print(
-            f"No answer was in the rewarded format ({cfg.format_rule}), so every reward in a group was "
-            "equal and TRR++ had nothing to learn from. See docs/training.md, 'Learning signal', for a "
-            "run that learns on CPU (format_rule: fenced)."
-        )
+    console.print("\n".join(summary_lines(history, cfg.format_rule)))
 
 
-def _mode_mean(record: dict, role: str, key: str) -> float:
-    return sum(record[f"{role}/{m}/{key}"] for m in ("deduction", "abduction", "induction")) / 3
+def _one_line(exc: Exception) -> str:
+    """A pydantic error as ``field: problem (got value)``, joined by ``;``; anything else as is."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']} (got {e.get('input')!r})"
+                     for e in exc.errors())
 
 
 def main() -> None:

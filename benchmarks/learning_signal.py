@@ -33,7 +33,8 @@ from azr_env.tasks.seeds import seed_tasks
 
 
 def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: int) -> dict[str, dict]:
-    """Format compliance and mean reward of ``policy`` on the first seed tasks of each mode."""
+    """Format compliance, correct rate and mean reward of ``policy`` on the first seed tasks of
+    each mode."""
     scores = {}
     for i, mode in enumerate(MODES):
         tasks = list(seed_tasks(mode))[:n_tasks]
@@ -46,14 +47,16 @@ def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: i
         ids = [t.id for t in tasks for _ in range(n_samples)]
         prompts = [env.reset(options={"task_id": task_id})[0] for task_id in ids]
         samples = policy.generate(prompts, seed=10_000 + i)
-        rewards, formatted = [], []
+        rewards, formatted, correct = [], [], []
         for task_id, sample in zip(ids, samples, strict=True):
             env.reset(options={"task_id": task_id})
             _, reward, _, _, info = env.step(sample.text)
             rewards.append(reward)
             formatted.append(bool(info["format_ok"]))
+            correct.append(bool(info["correct"]))
         env.close()
-        scores[mode] = {"format_compliance": float(np.mean(formatted)), "reward": float(np.mean(rewards))}
+        scores[mode] = {"format_compliance": float(np.mean(formatted)), "correct": float(np.mean(correct)),
+                        "reward": float(np.mean(rewards))}
     return scores
 
 
@@ -99,7 +102,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/signal", help="Output folder of the run (resumed if present).")
     parser.add_argument("--steps", type=int, default=None, help="Override the config's steps.")
     parser.add_argument("--eval-tasks", type=int, default=16, help="Held-out seed tasks per mode.")
-    parser.add_argument("--eval-samples", type=int, default=2, help="Samples per held-out task.")
+    parser.add_argument("--eval-samples", type=int, default=8, help="Samples per held-out task.")
     parser.add_argument("--png", default=None, help="Also write the curves here (default: OUT/signal.png).")
     args = parser.parse_args()
 
@@ -129,14 +132,14 @@ def main() -> None:
     )
     print(
         f"{'mode':<11}{'compliance initial':>19}{'trained':>9}{'ratio':>7}"
-        f"{'reward initial':>16}{'trained':>9}"
+        f"{'correct initial':>17}{'trained':>9}{'reward initial':>16}{'trained':>9}"
     )
     for mode in MODES:
         a, b = initial[mode], trained[mode]
         ratio = b["format_compliance"] / a["format_compliance"] if a["format_compliance"] else float("inf")
         print(
             f"{mode:<11}{a['format_compliance']:>19.1%}{b['format_compliance']:>9.1%}{ratio:>7.2f}"
-            f"{a['reward']:>16.3f}{b['reward']:>9.3f}"
+            f"{a['correct']:>17.1%}{b['correct']:>9.1%}{a['reward']:>16.3f}{b['reward']:>9.3f}"
         )
     quarter = max(1, len(rows) // 4)
 
@@ -146,6 +149,7 @@ def main() -> None:
                 np.mean([1 - r[f"solve/{m}/format_error_rate"] for r in part for m in MODES])
             ),
             "reward": float(np.mean([r[f"solve/{m}/reward"] for r in part for m in MODES])),
+            "solve_rate": float(np.mean([r[f"solve/{m}/solve_rate"] for r in part for m in MODES])),
         }
 
     summary = {
@@ -161,7 +165,8 @@ def main() -> None:
     print(
         f"training, solver (all modes), first vs last quarter of the steps: format compliance "
         f"{first['format_compliance']:.1%} -> {last['format_compliance']:.1%}, reward "
-        f"{first['reward']:+.3f} -> {last['reward']:+.3f}; curves: {', '.join(map(str, pngs))}"
+        f"{first['reward']:+.3f} -> {last['reward']:+.3f}, solve rate {first['solve_rate']:.1%} -> "
+        f"{last['solve_rate']:.1%}; curves: {', '.join(map(str, pngs))}"
     )
 
 

@@ -35,7 +35,10 @@ TITLE = {"deduction": "Deduction", "abduction": "Abduction", "induction": "Induc
 class ScriptedPolicy:
     """Stands in for a model.  It proposes small random programs, and solves by a blunt rule
     (echo the input as the output, echo the output as the input, write the identity), which
-    is right for identity-like tasks and wrong for the rest: a solver of middling skill."""
+    is right for identity-like tasks and wrong for the rest: a solver of middling skill.  Like a
+    model sampled at temperature 1 it is not consistent: a share ``slip`` of its answers are a
+    guess, so a task it can solve is solved by some samples and not others, and the proposer's
+    learnability reward (1 - solve rate, 0 when always or never solved) shows up."""
 
     TEMPLATES = (
         ("def f(xs):\n    return sorted(xs)[:{k}]", lambda r: repr([int(v) for v in r.integers(0, 9, 5)])),
@@ -46,8 +49,9 @@ class ScriptedPolicy:
          lambda r: repr("".join(r.choice(list("xyz"), int(r.integers(2, 6)))))),
     )
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, slip: float = 0.4) -> None:
         self.rng = np.random.default_rng(seed)
+        self.slip = slip
 
     def propose(self, prompts: list[str], mode: str) -> list[str]:
         out = []
@@ -66,13 +70,14 @@ class ScriptedPolicy:
     def solve(self, prompts: list[str]) -> list[str]:
         answers = []
         for prompt in prompts:
+            guess = self.rng.random() < self.slip
             if "Deduce the Function" in prompt:
-                body = "```python\ndef f(a):\n    return a\n```"
+                body = "```python\ndef f(a):\n    return None if " + str(guess) + " else a\n```"
             else:
                 given = "input" if "Deduce the Output" in prompt else "output"
                 want = "output" if given == "input" else "input"
                 block = re.findall(rf"```{given}\n(.*?)\n```", prompt, re.S)
-                body = f"```{want}\n{block[0] if block else ''}\n```"
+                body = f"```{want}\n{'None' if guess or not block else block[0]}\n```"
             answers.append(f"Echo it.</think><answer>{body}</answer>")
         return answers
 

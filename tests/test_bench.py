@@ -143,14 +143,18 @@ def test_a_killed_run_resumes_to_the_same_numbers(tmp_path, crux20, executor) ->
     )
     assert resumed["modes"] == full["modes"] and resumed["tasks"] == full["tasks"]
     assert resumed_solver.calls == math.ceil(60 / 8) - 3  # only the missing batches were asked for
+    assert resumed["completions"] == {"reused": 24, "generated": 36}
+    assert full["completions"] == {"reused": 0, "generated": 60}
 
 
 def test_a_cache_from_another_run_is_refused(tmp_path, crux20, executor) -> None:
     bench.run_bench(crux20, OracleSolver(crux20), tmp_path, n_samples=1, executor=executor, progress=False)
-    with pytest.raises(ValueError, match="different run"):
+    with pytest.raises(ValueError, match="different run") as refused:
         bench.run_bench(
             crux20, OracleSolver(crux20), tmp_path, n_samples=2, executor=executor, progress=False
         )
+    assert "n_samples=1 there, 2 now" in str(refused.value)  # which setting differs, and how
+    assert "seed=" not in str(refused.value)  # and only that one
 
 
 def test_a_solver_returning_the_wrong_count_is_a_clear_error(tmp_path, crux20, executor) -> None:
@@ -168,6 +172,25 @@ def test_compare_reports_mode_and_task_differences(tmp_path, crux20, executor) -
     diff = bench.compare(a, b)
     assert diff["modes"]["deduction"]["accuracy"]["delta"] == pytest.approx(0.25)
     assert sorted(diff["tasks"]) == sorted(f"sample_{i}" for i in range(10, 15))
+    assert diff["warnings"] == []
+
+
+def test_compare_puts_the_largest_changes_first_and_warns_when_the_sets_differ(
+    tmp_path, crux20, executor
+) -> None:
+    first12 = TaskSet(list(crux20)[:12], "cruxeval-o-12", "1")
+    a = bench.run_bench(crux20, OracleSolver(crux20, lambda i, k: i % 2 == 0 or i == 11), tmp_path / "a",
+                        n_samples=2, executor=executor, progress=False)
+    b = bench.run_bench(first12, OracleSolver(first12, lambda i, k: i % 2 == 1 and (i != 11 or k == 0)),
+                        tmp_path / "b", n_samples=2, executor=executor, progress=False)
+    diff = bench.compare(a, b)
+    deltas = [abs(v["delta"]) for v in diff["tasks"].values()]
+    assert deltas == sorted(deltas, reverse=True) and deltas[-1] == pytest.approx(0.5)  # sample_11
+    ones = [t for t, v in diff["tasks"].items() if abs(v["delta"]) == 1.0]
+    assert ones == [f"sample_{i}" for i in range(11)]  # ties in natural order: 2 before 10
+    assert len(diff["only_in"]["a"]) == 8 and diff["only_in"]["b"] == []
+    assert any("task sets differ: 8 tasks only in A" in w for w in diff["warnings"])
+    assert any(w.startswith("taskset differs") for w in diff["warnings"])
 
 
 def test_export_has_a_prompt_column_per_mode(tmp_path, crux20) -> None:
@@ -238,3 +261,24 @@ def test_bench_cli_with_a_python_solver_and_compare(tmp_path) -> None:
     assert done.returncode == 0 and "0 tasks changed" in done.stdout
     done = azr("bench", "seed:deduction", "--solver", "nosuch:thing", "--out", str(tmp_path / "r2"))
     assert done.returncode == 2 and "cannot build solver" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bench_cli_refuses_bad_numbers_and_reports_an_unreachable_server(tmp_path) -> None:
+    for flag, value in (("--limit", "-3"), ("--temperature", "-0.5"), ("-n", "0"), ("--batch-size", "0")):
+        done = azr("bench", "seed:deduction", "--solver", "python:builtins:list", flag, value,
+                   "--out", str(tmp_path / "r"))
+        assert done.returncode == 2 and flag in done.stderr and "Traceback" not in done.stderr, done.stderr
+    done = azr("bench", "seed:deduction", "--solver", "openai:m", "--base-url", "http://127.0.0.1:9/v1",
+               "--limit", "1", "--out", str(tmp_path / "o"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot reach http://127.0.0.1:9/v1" in done.stderr and "run the same command again" in done.stderr
+
+
+def test_a_solver_named_by_a_relative_or_an_absolute_path_resumes_the_same_run(tmp_path) -> None:
+    (tmp_path / "my_solver.py").write_text(SOLVER_FILE)
+    args = ("bench", "seed:deduction", "--limit", "3", "--out", str(tmp_path / "r"))
+    first = azr(*args, "--solver", "python:my_solver.py:gold", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = azr(*args, "--solver", f"python:{tmp_path / 'my_solver.py'}:gold")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resumed: 3 completions reused" in again.stdout

@@ -379,3 +379,22 @@ def test_task_ids_are_derived_from_content() -> None:
     assert a.id == b.id != c.id and a.metadata.content_hash
     with pytest.raises(ValueError, match="content hash"):
         Task.model_validate({**a.model_dump(), "output": "3"})
+
+
+@pytest.mark.parametrize("env_id", SOLVER_IDS)
+def test_an_env_on_the_shared_executor_pickles_after_a_step(env_id: str) -> None:
+    import pickle
+
+    env = gym.make(env_id)  # executor=None: the process-wide one
+    env.reset(seed=0)
+    env.step("no answer here")
+    copy = pickle.loads(pickle.dumps(env))
+    prompt, _ = copy.reset(seed=0)
+    assert prompt == env.reset(seed=0)[0]
+    _, reward, *_ = copy.step(answer(copy.unwrapped.mode, gold(copy.unwrapped.task)))
+    assert reward == 1.0
+
+
+def test_a_dict_of_tasks_is_refused_with_a_clear_error() -> None:
+    with pytest.raises(TypeError, match="not a dict"):
+        gym.make("AZR-Deduction-v0", tasks={"a": 1})

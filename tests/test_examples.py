@@ -29,6 +29,8 @@ def test_scripted_selfplay_grows_the_buffers_and_scores_both_roles() -> None:
     for mode, grown in sizes.items():
         assert grown[0] > 1 and grown[-1] > grown[0], (mode, grown)  # valid proposals joined the buffer
     assert all(-1.0 <= float(r[3]) <= 1.0 and -1.0 <= float(r[5]) <= 1.0 for r in rows)
+    # The scripted solver is right on some samples of a task and not others: learnability pays.
+    assert sum(float(r[3]) > 0 for r in rows) >= 3, rows
 
 
 @pytest.mark.slow

@@ -307,3 +307,17 @@ def test_a_crash_mid_save_never_leaves_a_half_written_file(tmp_path) -> None:
         proc.wait()
         loaded = TaskBuffer.load(path)  # the old or a new complete file, never a torn one
         assert len(loaded) in (1, 3000)
+
+
+def test_buffers_and_proposer_envs_pickle_as_snapshots() -> None:
+    import pickle
+
+    buffer = TaskBuffer("deduction")
+    env = gym.make("AZR-Propose-Deduction-v0", buffer=buffer)
+    env.reset(seed=0)
+    env.step("not a proposal")
+    copy = pickle.loads(pickle.dumps(env))
+    assert [t.id for t in copy.unwrapped.buffer] == [t.id for t in buffer]
+    assert copy.reset(seed=0)[0] == env.reset(seed=0)[0]
+    copy.unwrapped.buffer.add(Task.create("deduction", "def f(x):\n    return x + 1", "1", "2"))
+    assert len(copy.unwrapped.buffer) == 2 and len(buffer) == 1  # a copy, not a view

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import gymnasium as gym
 
 from azr_env._io import atomic_write_text, save_figure
+from azr_env.bench.solvers.base import SolverError
 from azr_env.envs.prompts import solver_prompt
 from azr_env.executor import Executor
 from azr_env.tasks.task import Task
@@ -71,16 +73,21 @@ class CompletionCache:
         except (json.JSONDecodeError, KeyError, TypeError):
             head = None
         if head != self.fingerprint:
-            raise ValueError(
-                f"{self.path} holds completions of a different run ({head}); use another --out "
-                "folder or delete it"
-            )
+            raise ValueError(f"{self.path} holds completions of a different run ({self._differences(head)}); "
+                             "use another --out folder or delete it")
         for line in lines[1:]:
             try:
                 row = json.loads(line)
                 self.done[(row["task_id"], int(row["sample"]))] = row["completion"]
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                 continue  # a line cut short by a crash: that sample is asked for again
+
+    def _differences(self, head: Any) -> str:
+        if not isinstance(head, dict):
+            return "its first line is not a run header"
+        keys = sorted(set(head) | set(self.fingerprint), key=str)
+        return ", ".join(f"{k}={head.get(k)!r} there, {self.fingerprint.get(k)!r} now"
+                         for k in keys if head.get(k) != self.fingerprint.get(k))
 
     def add(self, rows: list[tuple[str, int, str]]) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
@@ -134,6 +141,7 @@ def run_bench(
     }
     cache = CompletionCache(out / COMPLETIONS, fingerprint)
     items = [(task, s) for task in taskset for s in range(n_samples)]
+    reused = sum((task.id, s) in cache.done for task, s in items)
     scores: dict[tuple[str, int], dict[str, Any]] = {}
     bar = _progress(progress, len(items))
     own_executor = executor is None and any(t.mode != "deduction" for t in taskset)
@@ -169,6 +177,7 @@ def run_bench(
         date=_dt.date.today().isoformat(),
         prompt_format=prompt_format,
         format_rule=format_rule,
+        completions={"reused": reused, "generated": len(items) - reused},
     )
     write_outputs(results, out)
     return results
@@ -182,7 +191,12 @@ def _batch_seed(seed: int, items: Sequence[tuple[Task, int]]) -> int:
 def _ask(solver: Solver, prompts: list[str], seed: int) -> list[str]:
     if hasattr(solver, "seed"):
         solver.seed = seed  # type: ignore[attr-defined]
-    answers = solver(prompts)
+    try:
+        answers = solver(prompts)
+    except SolverError:
+        raise
+    except Exception as exc:  # a user's solver: its error, said in one line by the caller
+        raise SolverError(f"the solver raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(answers, (list, tuple)) or len(answers) != len(prompts):
         got = len(answers) if isinstance(answers, (list, tuple)) else type(answers).__name__
         raise ValueError(
@@ -275,7 +289,8 @@ def summarise(
                             for k in KS if k <= n_samples})
         modes[mode] = summary
     rules = sorted({t.metadata.extra.get("compare", "strict") for t in taskset})
-    return {"taskset": taskset.name, "taskset_version": taskset.version, "modes": modes, "tasks": per_task,
+    return {"taskset": taskset.name, "taskset_version": taskset.version,
+            "taskset_sha256": taskset.manifest()["sha256"], "modes": modes, "tasks": per_task,
             "scored": taskset.extra.get("scored", "every hidden input of every task"), "compare": rules}
 
 
@@ -320,23 +335,33 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = ["accuracy", *[f"pass@{k}" for k in KS if k <= results.get("n_samples", 1)]]
+    ks = [f"pass@{k}" for k in KS if k <= results.get("n_samples", 1)]
+    metrics = ["accuracy", *ks, "format_error_rate"]
     modes = list(results["modes"])
-    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(modes), 3.2))
+    fig, ax = plt.subplots(figsize=(2.2 + 2.0 * len(modes), 3.4))
     width = 0.8 / len(metrics)
     for j, metric in enumerate(metrics):
         values = [results["modes"][m][metric] for m in modes]
-        ax.bar([i + j * width for i in range(len(modes))], values, width, label=metric)
+        label = "format errors" if metric == "format_error_rate" else metric
+        bars = ax.bar([i + j * width for i in range(len(modes))], values, width, label=label,
+                      hatch="//" if metric == "format_error_rate" else None)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=7, padding=1)
     ax.set_xticks([i + width * (len(metrics) - 1) / 2 for i in range(len(modes))], modes)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.12)
     ax.set_title(f"{results['taskset']}: {results.get('solver', '')}", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
 
 
+def _natural(task_id: str) -> list[Any]:
+    """HumanEval/2 before HumanEval/10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", task_id)]
+
+
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Differences between two results: per mode (b minus a) and the tasks whose pass@1 changed."""
+    """Differences between two results: per mode (b minus a), the tasks whose pass@1 changed
+    (largest change first), and warnings where the two runs are not like for like."""
     modes = {}
     for mode in sorted(set(a["modes"]) | set(b["modes"])):
         ma, mb = a["modes"].get(mode, {}), b["modes"].get(mode, {})
@@ -344,10 +369,18 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             k for k in ("accuracy", "format_error_rate", *[f"pass@{k}" for k in KS]) if k in ma and k in mb
         ]
         modes[mode] = {k: {"a": ma[k], "b": mb[k], "delta": mb[k] - ma[k]} for k in keys}
-    tasks = {}
-    for task_id in sorted(set(a["tasks"]) & set(b["tasks"])):
+    changed = []
+    for task_id in set(a["tasks"]) & set(b["tasks"]):
         pa, pb = a["tasks"][task_id].get("pass@1"), b["tasks"][task_id].get("pass@1")
         if pa is not None and pb is not None and pa != pb:
-            tasks[task_id] = {"a": pa, "b": pb, "delta": pb - pa}
-    only = {"a": sorted(set(a["tasks"]) - set(b["tasks"])), "b": sorted(set(b["tasks"]) - set(a["tasks"]))}
-    return {"modes": modes, "tasks": tasks, "only_in": only}
+            changed.append((task_id, {"a": pa, "b": pb, "delta": pb - pa}))
+    changed.sort(key=lambda item: (-abs(item[1]["delta"]), _natural(item[0])))
+    only = {"a": sorted(set(a["tasks"]) - set(b["tasks"]), key=_natural),
+            "b": sorted(set(b["tasks"]) - set(a["tasks"]), key=_natural)}
+    warnings = []
+    for key in ("taskset", "taskset_version", "taskset_sha256", "n_samples", "prompt_format", "format_rule"):
+        if key in a and key in b and a[key] != b[key]:
+            warnings.append(f"{key} differs: {a[key]!r} in A, {b[key]!r} in B")
+    if only["a"] or only["b"]:
+        warnings.append(f"the task sets differ: {len(only['a'])} tasks only in A, {len(only['b'])} only in B")
+    return {"modes": modes, "tasks": dict(changed), "only_in": only, "warnings": warnings}

@@ -156,9 +156,8 @@ class ProposerEnv(gym.Env[str, str]):
 
     # ------------------------------------------------------------------ pieces
     def executor(self) -> Executor:
-        if self._executor is None:
-            self._executor = default_executor()
-        return self._executor
+        # The shared default is looked up, never stored: the env stays picklable.
+        return self._executor or default_executor()
 
     def _reset_info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"mode": self.mode, "reference_ids": [t.id for t in self.references]}
@@ -422,9 +421,6 @@ class ProposerVectorEnv(VectorEnv):
         first = self.env_class(buffer=buffer, executor=executor, **kwargs)
         self.envs = [first] + [self.env_class(buffer=first.buffer, executor=executor, **kwargs)
                                for _ in range(num_envs - 1)]
-        shared = first.executor()
-        for env in self.envs:
-            env._executor = shared
         self.buffer = first.buffer
         self.num_envs = num_envs
         self.single_observation_space = first.observation_space

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import string
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -74,6 +74,9 @@ class TaskSource:
     def __init__(self, tasks: Any, mode: Mode) -> None:
         if tasks is None:
             tasks = seed_tasks(mode)
+        elif isinstance(tasks, Mapping):  # has len() and [], but [0] is a key lookup
+            raise TypeError("tasks must be a TaskSet, a TaskBuffer or an iterable of Task, not a "
+                            f"{type(tasks).__name__} (pass list(d.values()) for a dict of tasks)")
         elif not (hasattr(tasks, "__len__") and hasattr(tasks, "__getitem__")):
             if not isinstance(tasks, Iterable):
                 raise TypeError(f"tasks must be a TaskSet, a TaskBuffer or an iterable of Task, "
@@ -185,9 +188,8 @@ class SolverEnv(gym.Env[str, str]):
     def verifier(self) -> Verifier:
         if self.mode == "deduction":  # literal comparison: no sandbox needed
             return Verifier(self._executor)
-        if self._executor is None:
-            self._executor = default_executor()
-        return Verifier(self._executor)
+        # The shared default is looked up, never stored: the env stays picklable.
+        return Verifier(self._executor or default_executor())
 
     def read_action(self, action: Any) -> Parsed:
         if self.task is None or self._done:

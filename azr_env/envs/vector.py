@@ -17,7 +17,7 @@ from gymnasium.vector.utils import batch_space
 from azr_env.envs.abduction import AbductionEnv
 from azr_env.envs.deduction import DeductionEnv
 from azr_env.envs.induction import InductionEnv
-from azr_env.envs.solver import SolverEnv
+from azr_env.envs.solver import SolverEnv, default_executor
 from azr_env.executor import Executor
 
 
@@ -86,10 +86,8 @@ class SolverVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         kwargs.pop("max_episode_steps", None)  # every episode is one step
         self.envs = [self.env_class(executor=executor, **kwargs) for _ in range(num_envs)]
-        if num_envs > 1 and self.envs[0].mode != "deduction":
-            shared = self.envs[0].verifier()._executor  # start the shared executor once
-            for env in self.envs:
-                env._executor = shared
+        if executor is None and self.envs[0].mode != "deduction":
+            default_executor()  # start the process-wide executor now, not in the first step
         self.num_envs = num_envs
         self.single_observation_space = self.envs[0].observation_space
         self.single_action_space = self.envs[0].action_space

@@ -6,6 +6,7 @@
 ``compare``            each benchmark's own equality rule (strict, Python ``==``, evalplus)
 ``learnability``       the proposer's reward: ``1 - solve rate``, 0 at the extremes
 ``proposer_rewards``   optional intrinsic rewards (AST distance, complexity, novelty)
+``gold``               :func:`verify_gold`: a task set's gold answers re-run and re-checked
 =====================  =====================================================
 """
 

@@ -13,6 +13,7 @@ TaskSet you give it.
   replacement, from a numpy ``Generator``: the same seed gives the same references.
 * **Safe to share** between envs in one process (a lock guards every change), and read
   live by solver envs given it as ``tasks=``: a task added is drawable at the next reset.
+  A pickled buffer is a snapshot: a copy in another process does not see later additions.
 * ``save(path)`` / ``TaskBuffer.load(path)``: the TaskSet JSONL format with a manifest
   (version, counts, content hash) and the buffer's own settings; writes are atomic.
 """
@@ -102,6 +103,18 @@ class TaskBuffer:
 
     def __contains__(self, task: object) -> bool:
         return isinstance(task, Task) and dedup_key(task) in self._keys
+
+    # -- pickling (multiprocessing, vector envs with spawn): everything but the lock
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            state = dict(self.__dict__)
+            state.update(_tasks=list(self._tasks), _by_id=dict(self._by_id), _keys=dict(self._keys))
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"TaskBuffer(mode={self.mode!r}, n={len(self)}, max_size={self.max_size})"

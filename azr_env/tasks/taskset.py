@@ -24,9 +24,7 @@ from azr_env._io import atomic_write_text
 from azr_env.tasks.task import Mode, Task
 
 if TYPE_CHECKING:
-    from azr_env.executor import Executor, Program
-
-
+    from azr_env.executor import Executor
 
 FORMAT_VERSION = 1
 
@@ -171,52 +169,18 @@ class TaskSet:
     def verify(self, executor: Executor | None = None) -> VerifyReport:
         """Re-run every gold answer in the sandbox; report the tasks whose answers no longer hold.
 
-        Each task's program runs on every input it holds (one pair for deduction and
-        abduction, all visible and hidden pairs for induction), in one executor batch.
+        A shortcut for :func:`azr_env.scoring.gold.verify_gold`: the check uses the equality
+        rule the set's source defines, which lives in the scoring layer (the one import from
+        ``tasks`` up a layer, deferred; ``tests/test_layout.py`` names it).
         """
-        from azr_env.executor import Executor
-        from azr_env.scoring.compare import Comparator
+        from azr_env.scoring.gold import verify_gold
 
-        own = executor is None
-        ex = Executor() if own else executor
-        try:
-            results = ex.run_programs([gold_program(task) for task in self])  # type: ignore[union-attr]
-        finally:
-            if own:
-                ex.close()  # type: ignore[union-attr]
-        failures: dict[str, str] = {}
-        for task, runs in zip(self, results, strict=True):
-            compare = Comparator(task)
-            for pair, result in zip(task.pairs, runs, strict=True):
-                if not result.ok:
-                    failures[task.id] = f"{result.status}: {result.error}"
-                elif not compare.output(result.output, pair.output, pair.args):
-                    failures[task.id] = f"gives {result.output[:120]}, the set says {pair.output[:120]}"
-                if task.id in failures:
-                    break
-        return VerifyReport(len(self), tuple(failures.items()))
+        return verify_gold(self, executor)
 
     def filter(self, mode: Mode) -> TaskSet:
         """The tasks of one mode, as a new set."""
         return TaskSet([t for t in self if t.mode == mode], self.name, self.version,
                        source=self.source, license=self.license)
-
-
-def gold_program(task: Task) -> Program:
-    """The task's program on every input it holds, as one sandbox job: how its gold
-    outputs are computed and re-checked.
-
-    Inputs are data (literals) unless a dataset wrote them as expressions (12 CRUXEval
-    inputs such as ``range(100, 120)``): those are evaluated, in the program's own process
-    and under the source policy, as the dataset's own evaluator does.
-    """
-    from azr_env.executor import Program
-    from azr_env.scoring.compare import task_rule
-
-    inputs = tuple(pair.args for pair in task.pairs)
-    output = "strict" if task_rule(task) == "strict" else "lenient"
-    evaluate = not all(is_literal_args(a) for a in inputs)
-    return Program(task.program, inputs, evaluate_args=evaluate, output=output)
 
 
 def is_literal_args(args: str) -> bool:
