@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from azr_env.models import load_tokenizer, render_chat
+from azr_env.models import load_model, load_tokenizer, model_source, render_chat
 
 from .config import TrainConfig
 
@@ -32,15 +32,15 @@ class Policy:
     """A transformers model and tokenizer, as the agent uses them."""
 
     def __init__(self, cfg: TrainConfig) -> None:
-        from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+        from transformers import LlamaConfig, LlamaForCausalLM
 
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
-        self.tokenizer, source, kwargs = load_tokenizer(cfg.model)
         dtype = torch.float32
         if cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and self.device.type == "cuda"):
             dtype = torch.bfloat16
         if cfg.random_init:
+            self.tokenizer = load_tokenizer(cfg.model)[0]
             torch.manual_seed(cfg.seed)
             config = LlamaConfig(
                 vocab_size=len(self.tokenizer),
@@ -57,7 +57,7 @@ class Policy:
             )
             self.model = LlamaForCausalLM(config)
         else:
-            self.model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+            self.model, self.tokenizer = load_model(cfg.model)
         self.model.to(device=self.device, dtype=dtype)
         if cfg.lora:
             from peft import LoraConfig, get_peft_model
@@ -68,7 +68,7 @@ class Policy:
         self.model.generation_config.pad_token_id = self.tokenizer.pad_token_id
         self.vllm = None
         if cfg.backend == "vllm":
-            self.vllm = VLLMBackend(cfg, source)
+            self.vllm = VLLMBackend(cfg, model_source(cfg.model)[0])
 
     # ------------------------------------------------------------------ sampling
     def render(self, prompt: str) -> str:

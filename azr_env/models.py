@@ -47,19 +47,46 @@ def render_chat(tokenizer: Any, prompt: str) -> str:
     return tokenizer.apply_chat_template(solver_messages(prompt), tokenize=False, add_generation_prompt=True)
 
 
+def model_source(model: str) -> tuple[str, dict[str, Any]]:
+    """What ``from_pretrained`` takes for ``model``: the folder or name, and ``gguf_file`` for the
+    embedded model."""
+    if model == "embedded":
+        folder, gguf = embedded_model_path()
+        return str(folder), {"gguf_file": gguf}
+    return model, {}
+
+
 def load_tokenizer(model: str) -> tuple[Any, str, dict[str, Any]]:
     """The tokenizer of ``model`` ("embedded" or a folder / hub name), set up for batched
     generation (left padding, a pad token), and the ``from_pretrained`` source and arguments
     that load the model itself."""
     from transformers import AutoTokenizer
 
-    kwargs: dict[str, Any] = {}
-    source = model
-    if model == "embedded":
-        folder, gguf = embedded_model_path()
-        source, kwargs["gguf_file"] = str(folder), gguf
+    source, kwargs = model_source(model)
     tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer, source, kwargs
+
+
+def load_model(model: str, **from_pretrained: Any) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` for ``model`` ("embedded", a folder or a hub name already on disk),
+    the tokenizer set up as :func:`load_tokenizer` does, the model trainable.
+
+    transformers marks a model read from a GGUF file as quantized although its weights are
+    de-quantized to float, and its ``Trainer`` (so TRL's trainers too) then refuses to fine-tune
+    it. The weights are plain float tensors, so the marks are cleared here, once, for the agent,
+    the solvers, the benchmarks and users alike.
+    """
+    from transformers import AutoModelForCausalLM
+
+    tokenizer, source, kwargs = load_tokenizer(model)
+    loaded = AutoModelForCausalLM.from_pretrained(source, **kwargs, **from_pretrained)
+    if "gguf_file" in kwargs:
+        loaded.hf_quantizer = None
+        loaded.is_quantized = False
+        if hasattr(loaded.config, "quantization_config"):
+            del loaded.config.quantization_config
+    return loaded, tokenizer
+

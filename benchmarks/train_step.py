@@ -90,12 +90,6 @@ def trl_solver_only(args: argparse.Namespace, tasks: list, generations: int) -> 
     from azr_env.envs.prompts import solver_prompt
 
     policy = Policy(config(args, "unused"))
-    # transformers marks a model read from GGUF as quantized although its weights are
-    # de-quantized to float; HF's Trainer (under TRL) refuses to train such a model.
-    policy.model.hf_quantizer = None
-    policy.model.is_quantized = False
-    if hasattr(policy.model.config, "quantization_config"):
-        del policy.model.config.quantization_config
     env = gym.make("AZR-Deduction-v0", tasks=tasks).unwrapped
     by_prompt = {solver_prompt(t): t.id for t in tasks}
 

@@ -220,3 +220,18 @@ def test_vllm_weight_sync_finds_the_model_in_each_engine_layout() -> None:
         assert engine_model(llm) is model
     with pytest.raises(RuntimeError, match="VLLM_ENABLE_V1_MULTIPROCESSING"):
         engine_model(NS(llm_engine=NS(engine_core=NS())))
+
+
+def test_the_embedded_model_loads_trainable() -> None:
+    """transformers marks a GGUF-loaded model as quantized, and its Trainer (TRL's too) then
+    refuses to fine-tune it; load_model gives float weights that a Trainer accepts."""
+    import torch
+    from transformers.trainer_utils import validate_quantization_for_training
+
+    from azr_env.models import load_model
+
+    model, tokenizer = load_model("embedded")
+    validate_quantization_for_training(model)  # raises "purely quantized" for a marked model
+    weights = list(model.parameters())
+    assert weights[0].dtype == torch.float32 and all(w.requires_grad for w in weights)
+    assert tokenizer.padding_side == "left" and tokenizer.pad_token is not None

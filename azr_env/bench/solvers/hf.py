@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from azr_env.models import load_tokenizer, render_chat
+from azr_env.models import load_model, render_chat
 
 
 class TransformersSolver:
@@ -23,11 +23,9 @@ class TransformersSolver:
                  chat: bool = True, batch_size: int = 8, seed: int | None = 0,
                  device: str | None = None) -> None:
         import torch
-        from transformers import AutoModelForCausalLM
-
-        self.tokenizer, source, kwargs = load_tokenizer(model)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = AutoModelForCausalLM.from_pretrained(source, **kwargs).to(self.device).eval()
+        loaded, self.tokenizer = load_model(model)
+        self.model = loaded.to(self.device).eval()
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
         self.chat = chat
