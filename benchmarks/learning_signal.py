@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--out", default="runs/signal", help="Output folder of the run (resumed if present).")
     parser.add_argument("--steps", type=int, default=None, help="Override the config's steps.")
     parser.add_argument("--eval-tasks", type=int, default=16, help="Held-out seed tasks per mode.")
-    parser.add_argument("--eval-samples", type=int, default=8, help="Samples per held-out task.")
+    parser.add_argument("--eval-samples", type=int, default=2, help="Samples per held-out task.")
     parser.add_argument("--png", default=None, help="Also write the curves here (default: OUT/signal.png).")
     args = parser.parse_args()
 
