@@ -19,11 +19,11 @@ import numpy as np
 
 from azr_env._io import atomic_write_text
 from azr_env.tasks.buffer import TaskBuffer
+from azr_env.tasks.task import MODES
 
 if TYPE_CHECKING:  # torch is imported where used: `azr train` finds a run folder before torch loads
     import torch
 
-MODES = ("deduction", "abduction", "induction")
 
 
 def rng_state() -> dict[str, Any]:

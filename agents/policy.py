@@ -40,7 +40,7 @@ class Policy:
         if cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and self.device.type == "cuda"):
             dtype = torch.bfloat16
         if cfg.random_init:
-            self.tokenizer = load_tokenizer(cfg.model)[0]
+            self.tokenizer = load_tokenizer(cfg.model)
             torch.manual_seed(cfg.seed)
             config = LlamaConfig(
                 vocab_size=len(self.tokenizer),

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from azr_env._io import save_figure
-
-MODES = ("deduction", "abduction", "induction")
+from azr_env.tasks.task import MODES
 
 
 class PhaseProgress:

@@ -32,6 +32,7 @@ import azr_env  # noqa: F401  (registers the envs)
 from azr_env._io import atomic_write_text
 from azr_env.executor import Executor
 from azr_env.tasks.buffer import TaskBuffer
+from azr_env.tasks.task import MODES
 from azr_env.tasks.taskset import TaskSet
 
 from . import checkpoint
@@ -41,7 +42,6 @@ from .preflight import lock_run_folder, preflight
 from .report import PhaseProgress, plot_rewards, read_metrics, run_summary_table, summary_lines
 from .trrpp import GROUPS, group_index, trrpp_advantages, trrpp_loss
 
-MODES = ("deduction", "abduction", "induction")
 TITLE = {"deduction": "Deduction", "abduction": "Abduction", "induction": "Induction"}
 
 

@@ -310,7 +310,10 @@ def bench(
             list(loaded)[:limit], loaded.name, loaded.version, source=loaded.source, license=loaded.license
         )
     from azr_env.bench.solvers import SolverError, make_solver
+    from azr_env.scoring.parsing import FORMAT_RULES
 
+    if format_rule not in FORMAT_RULES:  # before the solver: building one may load a model
+        _fail(f"--format-rule must be one of {', '.join(FORMAT_RULES)}, got {format_rule!r}")
     try:
         solve = make_solver(
             solver,
@@ -322,10 +325,6 @@ def bench(
         )
     except Exception as exc:  # a bad spec, a missing extra, an unreachable model: say so plainly
         _fail(f"cannot build solver {solver!r}: {exc}")
-    from azr_env.scoring.parsing import FORMAT_RULES
-
-    if format_rule not in FORMAT_RULES:
-        _fail(f"--format-rule must be one of {', '.join(FORMAT_RULES)}, got {format_rule!r}")
     settings = {"temperature": temperature, "max_new_tokens": max_new_tokens, "limit": limit}
     try:
         results = harness.run_bench(
@@ -364,6 +363,9 @@ def _solver_identity(spec: str) -> str:
     return spec
 
 
+COMPARE_TASKS_SHOWN = 20
+
+
 def _print_compare(harness, a: str, b: str) -> None:
     def read(spec: str) -> dict:
         path = Path(spec) / "results.json" if Path(spec).is_dir() else Path(spec)
@@ -392,9 +394,6 @@ def _print_compare(harness, a: str, b: str) -> None:
         f"{len(diff['tasks'])} tasks changed; only in A: {len(diff['only_in']['a'])}, "
         f"only in B: {len(diff['only_in']['b'])}"
     )
-
-
-COMPARE_TASKS_SHOWN = 20
 
 
 # ---------------------------------------------------------------------------------------

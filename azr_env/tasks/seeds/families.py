@@ -15,13 +15,6 @@ from typing import Any
 
 from azr_env.tasks.seeds import MAX_INPUT_CHARS, N_INPUTS, SEED
 
-"""The generator's master seed; every random draw derives from it and a fixed label."""
-"""Inputs (argument lists) per program."""
-"""A program whose ten outputs hold fewer distinct values than this is redrawn or dropped."""
-"""Every output repr must be shorter than this."""
-"""Every argument-list text must be shorter than this."""
-"""How many independent draws of arguments a program gets before it is dropped."""
-
 ArgGen = Callable[[random.Random], tuple[Any, ...]]
 """Draws the arguments of one call (a tuple, one item per parameter of ``f``)."""
 
