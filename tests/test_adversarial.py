@@ -1120,6 +1120,28 @@ def test_strptime_and_date_arithmetic_work(fast_ex: Executor) -> None:
     assert result.value == ["2024-03-01 10:20:00", "2024-02-29 10:20:00", 2024, "2024-03-01"]
 
 
+def test_hashlib_digests_match_the_host(fast_ex: Executor) -> None:
+    """The sandbox's hashlib runs on the built-in digests (OpenSSL is kept out of the image
+    every child is forked from); every name a program may use gives the host's digest."""
+    import hashlib
+
+    names = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b", "blake2s"]
+    result = fast_ex.run(prog(f"""
+        import hashlib
+        def f():
+            out = [hashlib.new(n, b'azr').hexdigest() for n in {names!r}]
+            out.append(hashlib.sha256(b'a', usedforsecurity=False).hexdigest())
+            out.append(hashlib.shake_128(b'a').hexdigest(8))
+            out.append(hashlib.pbkdf2_hmac('sha256', b'pw', b'salt', 3).hex())
+            return out
+    """), "")
+    assert result.ok, result.error
+    expected = [hashlib.new(n, b"azr").hexdigest() for n in names]
+    expected += [hashlib.sha256(b"a").hexdigest(), hashlib.shake_128(b"a").hexdigest(8),
+                 hashlib.pbkdf2_hmac("sha256", b"pw", b"salt", 3).hex()]
+    assert result.value == expected
+
+
 # Programs that try to tell validation from scoring, or one sample from another.  Each,
 # proposed with input 5 and solved by a scripted solver that always answers the gold
 # input (spelled eight ways, so that the verifier runs every sample), must be invalid or

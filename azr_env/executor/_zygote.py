@@ -86,6 +86,9 @@ SAFE_BUILTIN_NAMES = (
 def load_modules() -> dict[str, types.ModuleType]:
     import importlib
 
+    # hashlib on its built-in implementations (md5, sha1, sha2, sha3, blake2, shake; the
+    # same digests): OpenSSL's library and its heap would be in every program's image.
+    sys.modules["_hashlib"] = None  # type: ignore[assignment]
     mods = {name: importlib.import_module(name) for name in sorted(policy.ALLOWED_MODULES)}
     mods["datetime"] = pure_datetime()
     # Pieces of allowed modules imported lazily, imported now so that no job needs the disk.
@@ -329,9 +332,42 @@ class SeccompProgram:
 
 def build_seccomp_filters(path: str | None) -> tuple[SeccompProgram, SeccompProgram] | None:
     """The zygote's filter and the children's extra one, compiled once (None without
-    pyseccomp or libseccomp)."""
+    pyseccomp or libseccomp).
+
+    They are compiled in a throwaway child: pyseccomp brings ``ctypes.util``, and with it
+    ``subprocess``, ``shutil``, the compression modules and libseccomp, none of which a job
+    needs.  Kept out of the zygote, they are not in the image that every program's process
+    is forked from, copied at each fork and unmapped at each exit (about 40 mappings)."""
     if not path:
         return None
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            filters = _compile_seccomp_filters(path)
+            with os.fdopen(write_fd, "wb") as sink:
+                for bpf in filters or ():
+                    sink.write(len(bpf).to_bytes(4, "big") + bpf)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as source:
+        data = source.read()
+    _, status = os.waitpid(pid, 0)
+    programs = []
+    while len(data) >= 4:
+        size = int.from_bytes(data[:4], "big")
+        programs.append(SeccompProgram(data[4:4 + size]))
+        data = data[4 + size:]
+    if os.waitstatus_to_exitcode(status) != 0 or len(programs) != 2:
+        return None
+    return programs[0], programs[1]
+
+
+def _compile_seccomp_filters(path: str) -> tuple[bytes, bytes] | None:
+    """BPF of the zygote's filter and the children's one, compiled by libseccomp."""
     sys.path.insert(0, path)
     try:
         import errno
@@ -342,7 +378,7 @@ def build_seccomp_filters(path: str | None) -> tuple[SeccompProgram, SeccompProg
     finally:
         sys.path.remove(path)
 
-    def compiled(names: list[str], refuse_writes: bool) -> SeccompProgram:
+    def compiled(names: list[str], refuse_writes: bool) -> bytes:
         filt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
         for name in names:
             try:
@@ -382,7 +418,7 @@ def build_seccomp_filters(path: str | None) -> tuple[SeccompProgram, SeccompProg
             bpf = source.read()
         if not bpf or len(bpf) % 8:
             raise OSError("libseccomp exported no filter")
-        return SeccompProgram(bpf)
+        return bpf
 
     try:
         return compiled(DENIED_SYSCALLS, True), compiled(CHILD_DENIED_SYSCALLS, False)
@@ -595,23 +631,6 @@ def run_job(job: dict) -> None:
             break  # fail fast: the caller marks the rest as not run
 
 
-WARM_UP_JOB = {"program": "def f(x):\n    return sorted(x)\n", "inputs": ["[2, 1]"], "calls": 1,
-               "evaluate_args": False, "timeout_s": 5.0, "budget_s": None, "stop_on_failure": True,
-               "max_chars": 100, "max_items": 100, "policy": True, "output": "lenient", "time_limits": None}
-
-
-def warm_up() -> None:
-    """Run a tiny program once while idle: the pages a run touches are copied from the
-    zygote now, off the critical path, instead of page fault by page fault in the job."""
-    try:
-        status, _, g = guarded(5.0, load_program, WARM_UP_JOB)
-        if status == "ok":
-            guarded(5.0, call_once, g, "[2, 1]", WARM_UP_JOB)
-        GARBAGE.clear()
-    except BaseException:
-        pass
-
-
 def child_main(birth: socket.socket) -> None:
     """A freshly forked child: make its pipes, announce them, shed everything else, fence
     itself in, run one job, exit."""
@@ -637,7 +656,6 @@ def child_main(birth: socket.socket) -> None:
             seccomp_on = True
         except Exception:
             pass
-    warm_up()
     (size,) = proto.LENGTH.unpack(read_exact(JOB_FD, proto.LENGTH.size))
     job = pickle.loads(read_exact(JOB_FD, size))  # from the caller, which is trusted
     OUTBOX["since"] = time.monotonic()
