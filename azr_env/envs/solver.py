@@ -17,8 +17,13 @@ from gymnasium.error import ResetNeeded
 
 from azr_env.envs.prompts import PROMPT_FORMATS, chat_messages, solver_prompt
 from azr_env.executor import Executor, default_executor
-from azr_env.scoring.parsing import FORMAT_RULES, Parsed
-from azr_env.scoring.rewards import MAX_COMPLETION_CHARS, REWARD_SCHEMES, read_completion, solver_reward
+from azr_env.scoring.parsing import Parsed
+from azr_env.scoring.rewards import (
+    MAX_COMPLETION_CHARS,
+    check_options,
+    read_completion,
+    solver_reward,
+)
 from azr_env.scoring.verify import Verdict, Verifier
 from azr_env.tasks.seeds import seed_tasks
 from azr_env.tasks.task import Mode, Task, gold_answer
@@ -117,14 +122,9 @@ class SolverEnv(gym.Env[str, str]):
         induction_score: str = "all",
         render_mode: str | None = None,
     ) -> None:
-        if reward_scheme not in REWARD_SCHEMES:
-            raise ValueError(f"reward_scheme must be one of {REWARD_SCHEMES}, got {reward_scheme!r}")
+        check_options(format_rule, reward_scheme, induction_score)
         if prompt_format not in PROMPT_FORMATS:
             raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
-        if format_rule not in FORMAT_RULES:
-            raise ValueError(f"format_rule must be one of {FORMAT_RULES}, got {format_rule!r}")
-        if induction_score not in ("all", "fraction"):
-            raise ValueError(f"induction_score must be 'all' or 'fraction', got {induction_score!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         if executor is not None and not isinstance(executor, Executor):
