@@ -348,3 +348,45 @@ def test_docs_verl_and_http_examples_run(server: str, capsys: pytest.CaptureFixt
     exec(compile(verl_block, "integrations.md", "exec"), {})
     exec(compile(http_block, "integrations.md", "exec"), {"SERVER": server})
     assert "'rewards': [1.0], 'statuses': ['ok']" in capsys.readouterr().out
+
+
+def test_azr_serve_finishes_requests_in_flight_on_sigterm(tmp_path: Path) -> None:
+    """The command as users run it: SIGTERM while a request is being scored lets that request
+    finish with its answer, then the server exits."""
+    import signal
+    import subprocess
+    import sys
+
+    pytest.importorskip("uvicorn")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    azr = Path(sys.executable).with_name("azr")
+    proc = subprocess.Popen([str(azr), "serve", "--port", str(port), "--workers", "1", "--timeout", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(1200):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=5)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                time.sleep(0.05)
+        task = list(seed_tasks("induction"))[0]
+        looping = wrap("```python\ndef f(*a):\n    while True:\n        pass\n```")
+        replies: list[tuple[int, dict]] = []
+        client = threading.Thread(target=lambda: replies.append(post(url + "/v1/score", {
+            "tasks": [json.loads(task.model_dump_json())], "completions": [looping]})))
+        client.start()
+        time.sleep(0.3)  # the request is in flight: its answer runs to the 1 s timeout
+        proc.send_signal(signal.SIGTERM)
+        client.join(60)
+        assert replies and replies[0][0] == 200, replies
+        assert replies[0][1]["statuses"] == ["timeout"] and replies[0][1]["rewards"] == [-0.5]
+        assert proc.wait(60) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
