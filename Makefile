@@ -23,7 +23,7 @@ run: $(STAMP)  ## the main job on embedded defaults: a short self-play training 
 	$(BIN)/azr train --out runs/train
 
 test: $(STAMP)  ## the whole suite, in parallel
-	$(BIN)/python -m pytest -n auto -q
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check azr_env agents benchmarks tests

@@ -88,6 +88,11 @@ class TrainConfig(BaseModel):
         "induction.jsonl (saved buffers or TaskSets) to start from.",
     )
     executor_timeout_s: float = Field(5.0, gt=0, description="Sandbox time limit per program run (AZR: 10).")
+    ray_address: str | None = Field(
+        None,
+        description="Run the sandbox on a Ray cluster (azr_env.executor.RayExecutor): 'local' starts one "
+        "here, 'auto' joins the one running here, or ray://HOST:10001. None: the local executor.",
+    )
 
     # -- optimisation (AZR paper defaults)
     lr: float = Field(2e-5, ge=0, description="AdamW learning rate, constant (AZR: 1e-6, for 3-7B models "

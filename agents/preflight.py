@@ -25,7 +25,8 @@ def preflight(cfg: TrainConfig) -> None:
                         "and torch sees none; agents/configs/smollm2-cpu.yaml runs on CPU")
     for wanted, module, install in ((cfg.backend == "vllm", "vllm", "pip install 'azr-env[vllm]'"),
                                     (cfg.lora, "peft", "pip install peft"),
-                                    (cfg.wandb, "wandb", "pip install wandb")):
+                                    (cfg.wandb, "wandb", "pip install wandb"),
+                                    (cfg.ray_address is not None, "ray", "pip install 'azr-env[ray]'")):
         if wanted and find_spec(module) is None:
             problems.append(f"this config needs {module}: {install}")
     if cfg.model == "embedded":

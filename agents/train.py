@@ -30,7 +30,7 @@ import torch
 
 import azr_env  # noqa: F401  (registers the envs)
 from azr_env._io import atomic_write_text
-from azr_env.executor import Executor
+from azr_env.executor import Executor, RayExecutor
 from azr_env.tasks.buffer import TaskBuffer
 from azr_env.tasks.task import MODES
 from azr_env.tasks.taskset import TaskSet
@@ -85,7 +85,8 @@ class Trainer:
         self._lock = lock_run_folder(self.out)
         seed_everything(cfg.seed)
         # -- set-up: executor, policy, optimizer, buffers, envs
-        self.executor = Executor(timeout_s=cfg.executor_timeout_s)
+        self.executor = (RayExecutor(cfg.ray_address, timeout_s=cfg.executor_timeout_s) if cfg.ray_address
+                         else Executor(timeout_s=cfg.executor_timeout_s))
         self.policy = Policy(cfg)
         params = [p for p in self.policy.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -319,6 +319,10 @@ def serve(
     run_server(host, port, workers, int(max_body_mb * 2**20), timeout_s)
 
 
+RAY_HELP = ("Run the sandbox on a Ray cluster: 'local' starts one here, 'auto' joins the one running "
+            "here, or ray://HOST:10001.")
+
+
 # ---------------------------------------------------------------------------------------
 # azr bench: score a solver
 # ---------------------------------------------------------------------------------------
@@ -344,6 +348,7 @@ def bench(
     base_url: str = typer.Option(None, "--base-url", help="openai: the server's base URL."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="openai: requests in flight."),
     format_rule: str = typer.Option("strict", "--format-rule", help="strict (AZR's tags), fenced, lenient."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help=RAY_HELP),
 ) -> None:
     """Score a solver on a task set (or compare two results: `azr bench compare A B`)."""
     from azr_env.bench import harness
@@ -379,6 +384,9 @@ def bench(
     except Exception as exc:  # a bad spec, a missing extra, an unreachable model: say so plainly
         _fail(f"cannot build solver {solver!r}: {exc}")
     settings = {"temperature": temperature, "max_new_tokens": max_new_tokens, "limit": limit}
+    executor = None
+    if ray is not None and harness.needs_executor(loaded):
+        executor = _ray_executor(ray, **harness.executor_limits(loaded))
     try:
         results = harness.run_bench(
             loaded,
@@ -390,17 +398,33 @@ def bench(
             solver_name=_solver_identity(solver),
             settings=settings,
             format_rule=format_rule,
+            executor=executor,
         )
     except ValueError as exc:
         _fail(str(exc))
     except SolverError as exc:
         _fail(f"{exc} (the completions received so far are saved: run the same command again to resume)")
+    finally:
+        if executor is not None:
+            executor.close()
     reused = results["completions"]["reused"]
     if reused:
         console.print(f"resumed: {reused} completions reused from {out / harness.COMPLETIONS}, "
                       f"{results['completions']['generated']} generated now")
     console.print(harness.markdown_table(results), highlight=False)
     console.print(f"results in {out}/results.json, results.md, results.png")
+
+
+def _ray_executor(address: str, **limits: object):
+    """A RayExecutor on ``address``, or one clear line and the exit."""
+    try:
+        from azr_env.executor import RayExecutor
+
+        return RayExecutor(address, **limits)
+    except ImportError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # an unreachable address, a cluster with no room: say so plainly
+        _fail(f"cannot start the Ray executor on {address!r}: {_one_line(exc)}")
 
 
 def _solver_identity(spec: str) -> str:
@@ -463,13 +487,15 @@ def train(
     steps: int = typer.Option(None, "--steps", help="Train until this many steps."),
     out: Path = typer.Option(None, "--out", help="Output folder (checkpoints, TensorBoard, metrics)."),
     resume: Path = typer.Option(None, "--resume", help="Continue the run in this output folder exactly."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help=RAY_HELP),
 ) -> None:
     """Train the reference agent with TRR++ self-play (AZR)."""
     try:  # the config first: pydantic only, so a bad config fails before torch loads
         from azr_agents.config import TrainConfig
     except ImportError as exc:
         _fail(f"training needs the train extra (pip install 'azr-env[train]'): {exc}")
-    overrides = {k: v for k, v in {"steps": steps, "out": str(out) if out else None}.items() if v is not None}
+    given = {"steps": steps, "out": str(out) if out else None, "ray_address": ray}
+    overrides = {k: v for k, v in given.items() if v is not None}
     try:
         if resume is not None:
             from azr_agents import checkpoint

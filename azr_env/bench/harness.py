@@ -29,7 +29,7 @@ import gymnasium as gym
 from azr_env._io import atomic_write_text, save_figure
 from azr_env.bench.solvers.base import SolverError
 from azr_env.envs.prompts import solver_prompt
-from azr_env.executor import Executor
+from azr_env.executor import BaseExecutor, Executor
 from azr_env.tasks.task import Task
 from azr_env.tasks.taskset import TaskSet
 
@@ -115,7 +115,7 @@ def run_bench(
     seed: int = 0,
     solver_name: str = "solver",
     settings: dict[str, Any] | None = None,
-    executor: Executor | None = None,
+    executor: BaseExecutor | None = None,
     prompt_format: str = "r1",
     format_rule: str = "strict",
     progress: bool = True,
@@ -144,12 +144,9 @@ def run_bench(
     reused = sum((task.id, s) in cache.done for task, s in items)
     scores: dict[tuple[str, int], dict[str, Any]] = {}
     bar = _progress(progress, len(items))
-    own_executor = executor is None and any(t.mode != "deduction" for t in taskset)
-    if own_executor:  # sized for the task set: evalplus's outputs reach megabytes
-        from azr_env.tasks.evalplus import EVALPLUS_LIMITS
-
-        evalplus = any(t.metadata.extra.get("compare") == "evalplus" for t in taskset)
-        executor = Executor(**EVALPLUS_LIMITS) if evalplus else Executor()
+    own_executor = executor is None and needs_executor(taskset)
+    if own_executor:
+        executor = Executor(**executor_limits(taskset))
     try:
         for batch in _batches(items, batch_size):
             missing = [(t, s) for t, s in batch if (t.id, s) not in cache.done]
@@ -181,6 +178,19 @@ def run_bench(
     )
     write_outputs(results, out)
     return results
+
+
+def needs_executor(taskset: TaskSet) -> bool:
+    """Whether scoring runs code (deduction answers are compared as values, nothing runs)."""
+    return any(t.mode != "deduction" for t in taskset)
+
+
+def executor_limits(taskset: TaskSet) -> dict[str, Any]:
+    """The executor limits a task set is scored under (evalplus's outputs reach megabytes)."""
+    from azr_env.tasks.evalplus import EVALPLUS_LIMITS
+
+    evalplus = any(t.metadata.extra.get("compare") == "evalplus" for t in taskset)
+    return dict(EVALPLUS_LIMITS) if evalplus else {}
 
 
 def _batch_seed(seed: int, items: Sequence[tuple[Task, int]]) -> int:

@@ -34,7 +34,7 @@ from gymnasium.vector.utils import batch_space
 from azr_env.envs.prompts import BANNED_IMPORTS, PROMPT_FORMATS, chat_messages, proposer_prompt, solver_prompt
 from azr_env.envs.solver import MAX_TEXT, UnicodeText, default_executor
 from azr_env.envs.vector import reset_envs, same_step_infos
-from azr_env.executor import Executor, NotALiteral, Program, parse_args
+from azr_env.executor import BaseExecutor, NotALiteral, Program, parse_args
 from azr_env.scoring.learnability import learnability, solve_rates
 from azr_env.scoring.parsing import FORMAT_RULES, answer_region, code_blocks
 from azr_env.scoring.proposer_rewards import IntrinsicRewardConfig, intrinsic_rewards, type_signature
@@ -73,7 +73,7 @@ class ProposerEnv(gym.Env[str, str]):
         solver: Solver | None = None,
         n_samples: int = 8,
         k_references: int = 6,
-        executor: Executor | None = None,
+        executor: BaseExecutor | None = None,
         extreme_reward: float = 0.0,
         add_to_buffer: str = "all",
         n_inputs: int = 10,
@@ -108,8 +108,9 @@ class ProposerEnv(gym.Env[str, str]):
             raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
         if format_rule not in FORMAT_RULES or solver_format_rule not in FORMAT_RULES:
             raise ValueError(f"format rules must be one of {FORMAT_RULES}")
-        if executor is not None and not isinstance(executor, Executor):
-            raise TypeError(f"executor must be an azr_env.executor.Executor, not {type(executor).__name__}")
+        if executor is not None and not isinstance(executor, BaseExecutor):
+            raise TypeError("executor must be an azr_env.executor Executor or RayExecutor, "
+                            f"not {type(executor).__name__}")
         self.buffer = buffer
         self.solver = solver
         self.n_samples = n_samples
@@ -155,7 +156,7 @@ class ProposerEnv(gym.Env[str, str]):
         return self._prompt if self.render_mode == "ansi" else None
 
     # ------------------------------------------------------------------ pieces
-    def executor(self) -> Executor:
+    def executor(self) -> BaseExecutor:
         # The shared default is looked up, never stored: the env stays picklable.
         return self._executor or default_executor()
 
@@ -413,8 +414,8 @@ class ProposerVectorEnv(VectorEnv):
     env_class: type[ProposerEnv]
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int = 1, buffer: TaskBuffer | None = None, executor: Executor | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, num_envs: int = 1, buffer: TaskBuffer | None = None,
+                 executor: BaseExecutor | None = None, **kwargs: Any) -> None:
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         kwargs.pop("max_episode_steps", None)

@@ -16,7 +16,7 @@ import gymnasium as gym
 from gymnasium.error import ResetNeeded
 
 from azr_env.envs.prompts import PROMPT_FORMATS, chat_messages, solver_prompt
-from azr_env.executor import Executor, default_executor
+from azr_env.executor import BaseExecutor, default_executor
 from azr_env.scoring.parsing import Parsed
 from azr_env.scoring.rewards import (
     MAX_COMPLETION_CHARS,
@@ -115,7 +115,7 @@ class SolverEnv(gym.Env[str, str]):
     def __init__(
         self,
         tasks: Any = None,
-        executor: Executor | None = None,
+        executor: BaseExecutor | None = None,
         reward_scheme: str = "azr",
         prompt_format: str = "r1",
         format_rule: str = "strict",
@@ -127,8 +127,9 @@ class SolverEnv(gym.Env[str, str]):
             raise ValueError(f"prompt_format must be one of {PROMPT_FORMATS}, got {prompt_format!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        if executor is not None and not isinstance(executor, Executor):
-            raise TypeError(f"executor must be an azr_env.executor.Executor, not {type(executor).__name__}")
+        if executor is not None and not isinstance(executor, BaseExecutor):
+            raise TypeError("executor must be an azr_env.executor Executor or RayExecutor, "
+                            f"not {type(executor).__name__}")
         self.source = TaskSource(tasks, self.mode)
         self._executor = executor
         self.reward_scheme = reward_scheme

@@ -18,7 +18,7 @@ from azr_env.envs.abduction import AbductionEnv
 from azr_env.envs.deduction import DeductionEnv
 from azr_env.envs.induction import InductionEnv
 from azr_env.envs.solver import SolverEnv, default_executor
-from azr_env.executor import Executor
+from azr_env.executor import BaseExecutor
 
 
 def batch_infos(infos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -81,7 +81,7 @@ class SolverVectorEnv(VectorEnv):
     env_class: type[SolverEnv] = DeductionEnv
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int = 1, executor: Executor | None = None, **kwargs: Any) -> None:
+    def __init__(self, num_envs: int = 1, executor: BaseExecutor | None = None, **kwargs: Any) -> None:
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         kwargs.pop("max_episode_steps", None)  # every episode is one step

@@ -18,8 +18,6 @@ import array
 import atexit
 import ctypes
 import dataclasses
-import enum
-import functools
 import json
 import logging
 import math
@@ -41,15 +39,23 @@ from typing import Any
 
 from . import _protocol as proto
 from . import jail as jail_lib
+from .base import (
+    BaseExecutor,
+    Job,
+    Program,
+    Result,
+    Status,
+    as_programs,
+    check_int,
+    check_seconds,
+)
 from .jail import Isolation
-from .values import OUTPUT_MODES, NotALiteral, parse_literal
 
 log = logging.getLogger("azr_env.executor")
 
 _KILL_GRACE_S = 0.5  # the caller kills this long after the child's own alarm
 _DEATH_REPORT_S = 2.0  # how long to wait for the zygote to say how a child died
 _MAX_START_ATTEMPTS = 3  # a job whose child dies before starting it is tried this often
-_MAX_TIMEOUT_S = 24 * 3600.0
 # Validation asks a program to run in half the limit, so that a task near the limit cannot
 # time out in some learnability samples and not in others.
 VALIDATION_TIME_FRACTION = 0.5
@@ -60,102 +66,7 @@ _SEED_CLASSES = (
 )
 
 
-class Status(str, enum.Enum):
-    """How a run ended."""
-
-    OK = "ok"
-    ERROR = "error"
-    TIMEOUT = "timeout"
-    MEMORY = "memory"
-    REJECTED = "rejected"
-    UNSUPPORTED_VALUE = "unsupported_value"
-    OUTPUT_TOO_LARGE = "output_too_large"
-    NONDETERMINISTIC = "nondeterministic"
-    NOT_RUN = "not_run"
-
-    def __str__(self) -> str:
-        return self.value
-
-
 _STATUS = [Status(name) for name in proto.STATUS_CODES]
-
-
-@dataclass(frozen=True)
-class Job:
-    """One call: a program defining ``f``, and the argument list to call it with.
-
-    ``args`` is the text of an argument list of literals (``"[1, 2], 'a', k=3"``), read in
-    the sandbox by a parser that evaluates nothing: it is data, never code.  With
-    ``evaluate_args=True`` it is instead evaluated as Python, in the program's own process
-    and namespace (for trusted dataset inputs such as CRUXEval's ``range(100, 120)``).
-    """
-
-    program: str
-    args: str
-    evaluate_args: bool = False
-
-
-@dataclass(frozen=True)
-class Program:
-    """A program and the inputs to call its ``f`` on: one trust domain.
-
-    The program runs in a fresh sandboxed process of its own, which runs nothing else: its
-    module code once, then ``f`` on each input in order (as an evaluator runs a solution:
-    what one call leaves in the program's globals, the next sees).  With
-    ``stop_on_failure`` (the default) the
-    first input that is not ``ok`` ends the program's runs and the rest are ``not_run``;
-    without it every input runs (for computing a dataset's gold outputs).  ``budget_s``
-    bounds the runs of one process together; each run is also bound by its entry in
-    ``time_limits``, else by the executor's ``timeout_s``.  ``output`` says how a return
-    value becomes data (:data:`~azr_env.executor.values.OUTPUT_MODES`: ``strict`` for
-    self-play, ``lenient`` for the ``==`` of an official evaluator, ...).
-    ``evaluate_args`` as for :class:`Job`.
-    """
-
-    source: str
-    inputs: tuple[str, ...]
-    evaluate_args: bool = False
-    budget_s: float | None = None
-    stop_on_failure: bool = True
-    output: str = "strict"
-    time_limits: tuple[float, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.inputs, str):
-            raise TypeError("inputs must be a sequence of argument-list texts, not one string")
-        object.__setattr__(self, "inputs", tuple(self.inputs))
-        if self.time_limits is not None:
-            object.__setattr__(self, "time_limits", tuple(self.time_limits))
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one run gave.
-
-    ``output`` is the canonical text of the return value (``ok`` only); :attr:`value` is
-    that value, read from the text by a parser that evaluates nothing.  ``error`` says why
-    otherwise.
-    """
-
-    status: Status
-    output: str | None = None
-    error: str | None = None
-    duration_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.status is Status.OK
-
-    @functools.cached_property
-    def value(self) -> Any:
-        """The returned value (None unless ``ok``).  Raises ValueError for the rare output
-        that cannot be read back here (an int longer than this interpreter reads)."""
-        if self.output is None:
-            return None
-        try:
-            return parse_literal(self.output)
-        except NotALiteral as exc:
-            raise ValueError(f"the output cannot be read back as a value: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -439,7 +350,7 @@ os.register_at_fork(after_in_child=_forget_all_after_fork)
 # ---------------------------------------------------------------------------------------
 # The executor
 # ---------------------------------------------------------------------------------------
-class Executor:
+class Executor(BaseExecutor):
     """Runs untrusted Python programs, each in a fresh, jailed process forked from a warm zygote.
 
     Args:
@@ -478,15 +389,15 @@ class Executor:
         if workers is None:
             workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
             workers = workers or 1
-        _check_int("workers", workers, 1)
-        _check_seconds("timeout_s", timeout_s)
-        _check_seconds("start_timeout_s", start_timeout_s)
-        _check_int("memory_mb", memory_mb, 64)
-        _check_int("max_output_chars", max_output_chars, 1)
-        _check_int("max_output_items", max_output_items, 1)
-        _check_int("recycle_after", recycle_after, 1)
+        check_int("workers", workers, 1)
+        check_seconds("timeout_s", timeout_s)
+        check_seconds("start_timeout_s", start_timeout_s)
+        check_int("memory_mb", memory_mb, 64)
+        check_int("max_output_chars", max_output_chars, 1)
+        check_int("max_output_items", max_output_items, 1)
+        check_int("recycle_after", recycle_after, 1)
         if spare_children is not None:
-            _check_int("spare_children", spare_children, 1)
+            check_int("spare_children", spare_children, 1)
         if jail not in ("auto", "required", "off"):
             raise ValueError(f"jail must be 'auto', 'required' or 'off', got {jail!r}")
         if not isinstance(policy, bool):
@@ -549,31 +460,9 @@ class Executor:
             notes=tuple(self._notes),
         )
 
-    def run(self, program: str, args: str, evaluate_args: bool = False) -> Result:
-        """Run one job."""
-        return self.run_batch([Job(program, args, evaluate_args)])[0]
-
-    def run_batch(self, jobs: Iterable[Job]) -> list[Result]:
-        """Run jobs, each in a process of its own; one Result per job, in order."""
-        jobs = _as_jobs(jobs)
-        programs = [Program(j.program, (j.args,), j.evaluate_args) for j in jobs]
-        return [r[0] for r in self._execute(programs, 1, 0)]
-
-    def run_program(self, source: str, inputs: Sequence[str], *, evaluate_args: bool = False,
-                    budget_s: float | None = None) -> list[Result]:
-        """Run one program on each of its inputs (one process); one Result per input."""
-        return self.run_programs([Program(source, tuple(inputs), evaluate_args, budget_s)])[0]
-
     def run_programs(self, programs: Iterable[Program]) -> list[list[Result]]:
         """Run programs, each in a process of its own on all its inputs; results in order."""
-        return self._execute(_as_programs(programs), 1, 0)
-
-    def validate_batch(self, jobs: Iterable[Job]) -> list[Result]:
-        """Like :meth:`run_batch`, and also reject non-deterministic programs (see
-        :meth:`validate_programs`)."""
-        jobs = _as_jobs(jobs)
-        programs = [Program(j.program, (j.args,), j.evaluate_args) for j in jobs]
-        return [r[0] for r in self.validate_programs(programs)]
+        return self._execute(as_programs(programs), 1, 0)
 
     def validate_programs(self, programs: Iterable[Program]) -> list[list[Result]]:
         """Like :meth:`run_programs`, and also reject what a task must not be.
@@ -585,7 +474,7 @@ class Executor:
         Each run must finish within half of ``timeout_s``, so that load cannot make a valid
         task time out when it is scored.
         """
-        programs = _as_programs(programs)
+        programs = as_programs(programs)
         first = self._execute(programs, 2, 0, VALIDATION_TIME_FRACTION)
         second = self._execute(programs, 1, 1, VALIDATION_TIME_FRACTION)
         return [[_merge_determinism(a, b) for a, b in zip(x, y, strict=True)]
@@ -603,18 +492,6 @@ class Executor:
                 zygote.stop()
             self._zygotes.clear()
             _LIVE.discard(self)
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __copy__(self) -> Executor:
-        return self  # a set of processes is shared, never duplicated
-
-    def __deepcopy__(self, memo: dict) -> Executor:
-        return self  # e.g. gymnasium deep-copies an env spec's kwargs in env.spec.make()
 
     def __reduce__(self) -> Any:
         raise TypeError("an Executor cannot be pickled: create one in each process "
@@ -1057,49 +934,6 @@ def selectors_wait(socks: list[socket.socket], timeout: float) -> None:
         for sock in socks:
             selector.register(sock, selectors.EVENT_READ)
         selector.select(timeout)
-
-
-def _check_int(name: str, value: Any, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-
-def _check_seconds(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= _MAX_TIMEOUT_S:
-        raise ValueError(f"{name} must be a number of seconds in (0, {_MAX_TIMEOUT_S:g}], got {value!r}")
-
-
-def _as_jobs(jobs: Iterable[Job]) -> list[Job]:
-    if isinstance(jobs, (str, bytes)):
-        raise TypeError("jobs must be an iterable of Job, not a string")
-    out = list(jobs)
-    for i, job in enumerate(out):
-        if not isinstance(job, Job):
-            raise TypeError(f"jobs[{i}] is {type(job).__name__}, not Job")
-        if not isinstance(job.program, str) or not isinstance(job.args, str):
-            raise TypeError(f"jobs[{i}]: program and args must be str")
-    return out
-
-
-def _as_programs(programs: Iterable[Program]) -> list[Program]:
-    if isinstance(programs, (str, bytes)):
-        raise TypeError("programs must be an iterable of Program, not a string")
-    out = list(programs)
-    for i, program in enumerate(out):
-        if not isinstance(program, Program):
-            raise TypeError(f"programs[{i}] is {type(program).__name__}, not Program")
-        if not isinstance(program.source, str) or not all(isinstance(a, str) for a in program.inputs):
-            raise TypeError(f"programs[{i}]: source and inputs must be str")
-        if program.budget_s is not None:
-            _check_seconds(f"programs[{i}].budget_s", program.budget_s)
-        if program.output not in OUTPUT_MODES:
-            raise ValueError(f"programs[{i}].output must be one of {OUTPUT_MODES}, got {program.output!r}")
-        if program.time_limits is not None:
-            if len(program.time_limits) != len(program.inputs):
-                raise ValueError(f"programs[{i}].time_limits must give one limit per input")
-            for limit in program.time_limits:
-                _check_seconds(f"programs[{i}].time_limits", limit)
-    return out
 
 
 def _not_run(index: int, status: Status) -> Result:

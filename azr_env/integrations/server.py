@@ -33,7 +33,7 @@ from azr_env.envs.propose_abduction import ProposeAbductionEnv
 from azr_env.envs.propose_deduction import ProposeDeductionEnv
 from azr_env.envs.propose_induction import ProposeInductionEnv
 from azr_env.envs.proposer import ProposerEnv, evaluate
-from azr_env.executor import Executor
+from azr_env.executor import BaseExecutor, Executor
 from azr_env.scoring.parsing import FORMAT_RULES
 from azr_env.scoring.rewards import INDUCTION_SCORES, REWARD_SCHEMES, score_completions
 from azr_env.tasks.task import Task
@@ -139,7 +139,7 @@ def _first_error(exc: ValidationError | RequestValidationError) -> str:
     return f"{where}: {err.get('msg')}"
 
 
-def create_app(executor: Executor | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(executor: BaseExecutor | None = None, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
     """The service as an ASGI app.  It owns ``executor`` only when it starts one itself."""
     state: dict[str, Any] = {"executor": executor}
 

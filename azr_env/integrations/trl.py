@@ -18,7 +18,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from azr_env.executor import Executor
+from azr_env.executor import BaseExecutor
 from azr_env.export import task_from_json
 from azr_env.scoring.rewards import Scored, check_options, score_completions
 from azr_env.tasks.task import Task
@@ -48,7 +48,7 @@ def status_counts(results: Sequence[Scored]) -> dict[str, int]:
 def reward_function(
     format_rule: str = "strict",
     reward_scheme: str = "azr",
-    executor: Executor | None = None,
+    executor: BaseExecutor | None = None,
     induction_score: str = "all",
 ) -> Callable[..., list[float]]:
     """One TRL reward function that scores solver completions of any mode.

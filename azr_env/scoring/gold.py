@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from azr_env.executor import Executor, Program
+from azr_env.executor import BaseExecutor, Executor, Program
 from azr_env.scoring.compare import Comparator, task_rule
 from azr_env.tasks.task import Task
 from azr_env.tasks.taskset import VerifyReport, is_literal_args
@@ -25,7 +25,7 @@ def gold_job(task: Task) -> Program:
     return Program(task.program, inputs, evaluate_args=evaluate, output=output)
 
 
-def verify_gold(tasks: Iterable[Task], executor: Executor | None = None) -> VerifyReport:
+def verify_gold(tasks: Iterable[Task], executor: BaseExecutor | None = None) -> VerifyReport:
     """Re-run every gold answer in the sandbox; report the tasks whose answers no longer hold.
 
     Each task's program runs on every input it holds (one pair for deduction and abduction,

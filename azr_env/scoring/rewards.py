@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from azr_env.executor import Executor, default_executor
+from azr_env.executor import BaseExecutor, default_executor
 from azr_env.scoring.parsing import FORMAT_RULES, Parsed, extract_answer
 from azr_env.scoring.verify import Verdict, Verifier
 from azr_env.tasks.task import Task
@@ -90,7 +90,7 @@ def score_completions(
     format_rule: str = "strict",
     reward_scheme: str = "azr",
     induction_score: str = "all",
-    executor: Executor | None = None,
+    executor: BaseExecutor | None = None,
 ) -> list[Scored]:
     """Score solver completions, one per task, in order, verifying them in one batch.
 

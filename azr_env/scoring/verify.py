@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azr_env.executor import Executor, Program
+from azr_env.executor import BaseExecutor, Program
 from azr_env.executor.values import NotALiteral, canonical_args, parse_args, parse_literal
 from azr_env.scoring.compare import (
     Comparator,
@@ -62,7 +62,7 @@ class Verifier:
     each task's source (:mod:`azr_env.compare`).
     """
 
-    def __init__(self, executor: Executor | None, budget_s: float | None = None) -> None:
+    def __init__(self, executor: BaseExecutor | None, budget_s: float | None = None) -> None:
         self._executor = executor
         self._budget_s = budget_s
 

@@ -86,7 +86,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from azr_env.executor import Executor, Program
+from azr_env.executor import BaseExecutor, Executor, Program
 from azr_env.tasks.task import IOPair, Task
 from azr_env.tasks.taskset import TaskSet, TaskSetError
 
@@ -391,7 +391,7 @@ def _stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
-def _finish(drafts: list[_Draft], executor: Executor | None, split: Callable[[list[IOPair]], int], *,
+def _finish(drafts: list[_Draft], executor: BaseExecutor | None, split: Callable[[list[IOPair]], int], *,
             max_chars: int | None = None, max_seconds: float | None = None,
             time_limit_factor: float | None = None) -> tuple[list[Task], dict[str, str]]:
     """Tasks from drafts, with outputs from one sandbox batch; and the skipped ids, why.
@@ -475,7 +475,7 @@ def load_evalplus(
     *,
     which: str | None = None,
     hidden_cap: int | None = None,
-    executor: Executor | None = None,
+    executor: BaseExecutor | None = None,
     seed: int = 0,
     max_chars: int | None = None,
     max_seconds: float | None = None,

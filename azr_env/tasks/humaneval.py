@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from azr_env.executor import Executor
+from azr_env.executor import BaseExecutor
 from azr_env.tasks.evalplus import (
     _Draft,
     _finish,
@@ -130,7 +130,7 @@ def _half(pairs: list) -> int:
 def load_humaneval(
     path: str | Path | None = None,
     *,
-    executor: Executor | None = None,
+    executor: BaseExecutor | None = None,
     max_chars: int | None = None,
     max_seconds: float | None = None,
 ) -> TaskSet:

@@ -24,7 +24,7 @@ from azr_env._io import atomic_write_text
 from azr_env.tasks.task import Mode, Task
 
 if TYPE_CHECKING:
-    from azr_env.executor import Executor
+    from azr_env.executor import BaseExecutor
 
 FORMAT_VERSION = 1
 
@@ -166,7 +166,7 @@ class TaskSet:
                    license=manifest.get("license", ""),
                    extra={k: v for k, v in manifest.items() if k not in known})
 
-    def verify(self, executor: Executor | None = None) -> VerifyReport:
+    def verify(self, executor: BaseExecutor | None = None) -> VerifyReport:
         """Re-run every gold answer in the sandbox; report the tasks whose answers no longer hold.
 
         A shortcut for :func:`azr_env.scoring.gold.verify_gold`: the check uses the equality
