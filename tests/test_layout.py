@@ -140,3 +140,11 @@ def test_a_buffer_pickled_under_its_old_path_loads() -> None:
         loaded = pickle.loads(old)
     assert isinstance(loaded, TaskBuffer)
     assert [t.id for t in loaded] == [t.id for t in buffer]
+
+
+def test_ray_is_imported_only_when_a_ray_executor_is_made() -> None:
+    """ray is an optional extra: the package, its executor and envs import without it."""
+    code = ("import sys, azr_env, azr_env.executor, azr_env.envs, azr_env.bench.harness\n"
+            "assert 'ray' not in sys.modules, 'ray was imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-1000:]

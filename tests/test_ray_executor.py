@@ -284,3 +284,22 @@ def test_azr_train_ray_gives_the_local_run(cluster, tmp_path) -> None:
     local = train(tiny(tmp_path, "local", steps=1))
     remote = train(tiny(tmp_path, "ray", steps=1, ray_address=cluster.address))
     assert [stable(r) for r in remote] == [stable(r) for r in local]
+
+
+def test_a_node_that_leaves_mid_batch_loses_no_job(cluster) -> None:
+    """Last in the module, as it takes the second node away for good: its raylet and every
+    worker on it are killed while that node's actor runs a shard."""
+    worker = next(iter(cluster.worker_nodes))
+    with ray_executor(cluster) as ex:
+        thread, done = run_in_thread(ex, [Program(SLOW, (str(i),)) for i in range(16)])
+        deadline = time.monotonic() + 60
+        while not any(a.busy and a.node_id == worker.node_id for a in ex.actors):
+            assert time.monotonic() < deadline, "the second node's actor never got a shard"
+            time.sleep(0.005)
+        cluster.remove_node(worker, allow_graceful=False)
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "the batch hung after a node left"
+        assert [(r[0].status, r[0].value) for r in done["results"]] == [(Status.OK, 2 * i) for i in range(16)]
+        assert ex.last_batch.actor_deaths >= 1 and ex.last_batch.lost_programs == 0, ex.last_batch
+        assert worker.node_id not in {a.node_id for a in ex.actors}
+        assert ex.run(DOUBLE, "4").value == 8

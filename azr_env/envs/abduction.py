@@ -33,7 +33,8 @@ class AbductionEnv(SolverEnv):
     ## Arguments
     ``gym.make("AZR-Abduction-v0", tasks=None, executor=None, reward_scheme="azr",
     prompt_format="r1", format_rule="strict")``.  ``executor``: an
-    ``azr_env.executor.Executor``; by default one shared by all envs of the process.
+    ``azr_env.executor.Executor`` or ``RayExecutor``; by default one shared by all envs of
+    the process.
 
     ## Vectorized environment
     ``gym.make_vec("AZR-Abduction-v0", num_envs=64, vectorization_mode="vector_entry_point")``

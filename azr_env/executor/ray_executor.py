@@ -36,7 +36,6 @@ from .jail import Isolation
 
 log = logging.getLogger("azr_env.executor.ray")
 
-SHARDS_PER_ACTOR = 4  # a batch is cut into about this many shards per actor, for balance
 _SHARD_SLACK_S = 60.0  # added to a shard's bound: start-up, transfer, a loaded node
 _REPLACEMENTS_PER_NODE = 3  # dead actors replaced on one node within one batch, at most
 
@@ -86,13 +85,39 @@ class _ExecutorActor:
         return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id(),
                 "workers": self.executor.workers, "isolation": self.executor.isolation}
 
-    def run(self, programs: list[Program], validate: bool) -> list[list[Result]]:
-        if validate:
-            return self.executor.validate_programs(programs)
-        return self.executor.run_programs(programs)
+    def run(self, programs: list[Program], validate: bool) -> list[_Packed]:
+        run = self.executor.validate_programs if validate else self.executor.run_programs
+        return [_pack(results) for results in run(programs)]
 
     def close(self) -> None:
         self.executor.close()
+
+
+# Results travel packed: a program's statuses as bytes and its outputs, errors and durations as
+# lists (a third of the time of pickling Result objects; HumanEval+'s gold runs are 17 MB).
+_Packed = tuple[bytes, list[str | None], list[str | None], list[float]]
+_STATUSES = tuple(Status)
+_CODES = {status: code for code, status in enumerate(_STATUSES)}
+
+
+def _pack(results: list[Result]) -> _Packed:
+    return (bytes(_CODES[r.status] for r in results), [r.output for r in results],
+            [r.error for r in results], [r.duration_s for r in results])
+
+
+def _unpack(packed: Any, runs: int) -> list[Result] | None:
+    """A program's results from an actor's reply, or None if the reply is not well formed."""
+    try:
+        codes, outputs, errors, durations = packed
+        sizes = {len(codes), len(outputs), len(errors), len(durations)}
+        if not (isinstance(codes, bytes) and sizes == {runs} and all(code < len(_STATUSES) for code in codes)
+                and all(x is None or isinstance(x, str) for x in (*outputs, *errors))
+                and all(isinstance(d, (int, float)) and not isinstance(d, bool) for d in durations)):
+            return None
+    except (TypeError, ValueError):
+        return None
+    return [Result(_STATUSES[code], output, error, duration)
+            for code, output, error, duration in zip(codes, outputs, errors, durations, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -150,6 +175,9 @@ class RayExecutor(BaseExecutor):
         actors_per_node: actors started on each node with a CPU.
         num_cpus_per_actor: CPUs each actor reserves from Ray; None: its workers.
         max_attempts: how often a program is run before its loss is reported as an error.
+        shards_per_actor: a batch is cut into about this many shards per actor.  More balance
+            nodes of unequal speed; fewer waste less, as each shard ends when its slowest
+            program does while the actor's other workers wait (measured in docs/scaling.md).
         ray_init_kwargs: more arguments for ``ray.init`` when this executor connects.
 
     Every node must have ``azr-env`` installed (the actors import it).  Use it as a context
@@ -172,12 +200,14 @@ class RayExecutor(BaseExecutor):
         actors_per_node: int = 1,
         num_cpus_per_actor: float | None = None,
         max_attempts: int = 3,
+        shards_per_actor: int = 2,
         ray_init_kwargs: dict[str, Any] | None = None,
     ) -> None:
         check_seconds("timeout_s", timeout_s)
         check_seconds("start_timeout_s", start_timeout_s)
         check_int("actors_per_node", actors_per_node, 1)
         check_int("max_attempts", max_attempts, 1)
+        check_int("shards_per_actor", shards_per_actor, 1)
         if workers_per_actor is not None:
             check_int("workers_per_actor", workers_per_actor, 1)
         if num_cpus_per_actor is not None and not (isinstance(num_cpus_per_actor, (int, float))
@@ -202,11 +232,13 @@ class RayExecutor(BaseExecutor):
         self.actors_per_node = actors_per_node
         self.num_cpus_per_actor = num_cpus_per_actor
         self.max_attempts = max_attempts
+        self.shards_per_actor = shards_per_actor
         self.last_batch: BatchReport | None = None
         self._lock = threading.RLock()
         self._pid = os.getpid()
         self._closed = False
         self._actors: list[_Actor] = []
+        self._starting: dict[Any, tuple[_Actor, float]] = {}  # hello reference -> (actor, deadline)
         self._names = 0
         self._connected = False
         _connect(address, ray_init_kwargs or {})
@@ -265,9 +297,9 @@ class RayExecutor(BaseExecutor):
                 refs = [a.handle.close.remote() for a in self._actors]
                 if refs:  # a graceful close first: the actors stop their sandboxes
                     ray.wait(refs, num_returns=len(refs), timeout=5.0)
-                for actor in self._actors:
+                for actor in [*self._actors, *(a for a, _ in self._starting.values())]:
                     ray.kill(actor.handle)
-            self._actors = []
+            self._actors, self._starting = [], {}
             if self._connected:
                 _disconnect()
 
@@ -284,16 +316,16 @@ class RayExecutor(BaseExecutor):
     def _start_actors(self) -> None:
         ray = _ray()
         nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= 1]
-        starting = [self._new_actor(n["NodeID"], int(n["Resources"]["CPU"]))
-                    for n in nodes for _ in range(self.actors_per_node)]
-        errors = self._await_started(starting)
+        for node in nodes:
+            for _ in range(self.actors_per_node):
+                self._new_actor(node["NodeID"], int(node["Resources"]["CPU"]))
+        errors = self._admit_started(wait_s=self.start_timeout_s, wait_all=True)
         if not self._actors:
-            self.close()
             raise RuntimeError(f"the Ray executor could not start an actor on any of {len(nodes)} nodes: "
                                + ("; ".join(errors) or "no node has a CPU"))
 
-    def _new_actor(self, node_id: str, node_cpus: int) -> tuple[_Actor, Any]:
-        """An actor placed on ``node_id``, and the reference its hello will arrive on."""
+    def _new_actor(self, node_id: str, node_cpus: int) -> None:
+        """Start an actor on ``node_id``; it joins the pool when its hello arrives."""
         ray = _ray()
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -305,38 +337,50 @@ class RayExecutor(BaseExecutor):
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote({**self._executor_kwargs, "workers": workers})
         actor = _Actor(f"actor-{self._names}@{node_id[:8]}", node_id, handle)
-        return actor, handle.hello.remote()
+        self._starting[handle.hello.remote()] = (actor, time.monotonic() + self.start_timeout_s)
 
-    def _await_started(self, starting: list[tuple[_Actor, Any]]) -> list[str]:
-        """Wait for each actor's hello; those that say it join the pool.  Returns the errors."""
+    def _admit_started(self, wait_s: float = 0.0, wait_all: bool = False) -> list[str]:
+        """Actors whose hello has arrived join the pool; those past their start deadline are
+        killed.  Waits up to ``wait_s`` for one hello (for all with ``wait_all``).  Returns
+        what went wrong, one line an actor."""
         ray = _ray()
+        if not self._starting:
+            return []
+        refs = list(self._starting)
+        ready, _ = ray.wait(refs, num_returns=len(refs) if wait_all else 1, timeout=wait_s)
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)  # and any other that is ready
         errors = []
-        refs = [ref for _, ref in starting]
-        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout_s)
-        for actor, ref in starting:
+        for ref in refs:
+            actor, deadline = self._starting[ref]
             if ref not in ready:
-                errors.append(f"{actor.name} did not start in {self.start_timeout_s:g} s")
-                ray.kill(actor.handle)
+                if time.monotonic() >= deadline:
+                    del self._starting[ref]
+                    ray.kill(actor.handle)
+                    errors.append(f"{actor.name} did not start in {self.start_timeout_s:g} s")
                 continue
+            del self._starting[ref]
             try:
                 hello = ray.get(ref)
             except Exception as exc:
-                errors.append(f"{actor.name}: {_one_line(exc)}")
                 ray.kill(actor.handle)
+                errors.append(f"{actor.name}: {_one_line(exc)}")
                 continue
             actor.pid, actor.workers, actor.isolation = hello["pid"], hello["workers"], hello["isolation"]
             self._actors.append(actor)
+        for error in errors:
+            log.warning("Ray executor: %s", error)
         return errors
 
     def _replace(self, dead: _Actor, replaced: Counter) -> None:
-        """Start a new actor on a dead one's node, if that node is alive (a few times a batch)."""
+        """Start a new actor on a dead one's node if that node is alive (a few times a batch);
+        the batch goes on meanwhile."""
         ray = _ray()
         if replaced[dead.node_id] >= _REPLACEMENTS_PER_NODE:
             return
         replaced[dead.node_id] += 1
         node = next((n for n in ray.nodes() if n["NodeID"] == dead.node_id and n.get("Alive")), None)
         if node is not None:
-            self._await_started([self._new_actor(dead.node_id, int(node["Resources"].get("CPU", 1)))])
+            self._new_actor(dead.node_id, int(node["Resources"].get("CPU", 1)))
 
     # ------------------------------------------------------------------ scheduling
     def _execute(self, programs: list[Program], validate: bool) -> list[list[Result]]:
@@ -352,7 +396,7 @@ class RayExecutor(BaseExecutor):
     def _shards(self, programs: list[Program]) -> list[_Shard]:
         """Contiguous runs of whole programs with about equal numbers of inputs."""
         total = sum(max(1, len(p.inputs)) for p in programs)
-        target = max(1, math.ceil(total / (SHARDS_PER_ACTOR * max(1, len(self._actors)))))
+        target = max(1, math.ceil(total / (self.shards_per_actor * max(1, len(self._actors)))))
         shards, current, size = [], [], 0
         for index, program in enumerate(programs):
             current.append(index)
@@ -397,17 +441,23 @@ class _Batch:
 
     def go(self) -> list[list[Result]]:
         ray = _ray()
+        starting = self.ex._starting
         try:
             while self.queue or self.running:
+                self.ex._admit_started()
                 self._dispatch()
-                if not self.running:  # work is queued and no actor is left to take it
+                if not self.running:
+                    if starting:  # only new actors could take the queued work: wait for one
+                        self.ex._admit_started(wait_s=1.0)
+                        continue
                     self._fail_queued("no Ray actor is left to run it")
                     break
                 deadline = min(a.shard.deadline for a in self.running.values())  # type: ignore[union-attr]
                 wait_s = max(0.0, min(deadline - time.monotonic(), 1.0))
-                ready, _ = ray.wait(list(self.running), num_returns=1, timeout=wait_s)
+                ready, _ = ray.wait([*self.running, *starting], num_returns=1, timeout=wait_s)
                 for ref in ready:
-                    self._collect(ref)
+                    if ref in self.running:
+                        self._collect(ref)
                 self._kill_overdue()
         finally:
             self.ex.last_batch = BatchReport(
@@ -441,12 +491,14 @@ class _Batch:
         except Exception as exc:  # the actor died, its node left, or its executor broke
             self._lose(actor, shard, _one_line(exc))
             return
-        expected = [len(self.programs[i].inputs) for i in shard.indices]
-        if (not isinstance(out, list) or [len(r) if isinstance(r, list) else -1 for r in out] != expected
-                or not all(isinstance(r, Result) for rs in out for r in rs)):
+        unpacked: list[list[Result] | None] = [None]
+        if isinstance(out, list) and len(out) == len(shard.indices):
+            unpacked = [_unpack(packed, len(self.programs[index].inputs))
+                        for index, packed in zip(shard.indices, out, strict=True)]
+        if any(results is None for results in unpacked):
             self._fail(shard, f"{actor.name} sent a malformed reply")  # a bug, not a loss: no re-run
             return
-        for index, results in zip(shard.indices, out, strict=True):
+        for index, results in zip(shard.indices, unpacked, strict=True):
             self.results[index] = results
 
     def _kill_overdue(self) -> None:
