@@ -21,6 +21,8 @@ private and function-scoped; the module-scoped ones only get jobs that leave not
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import textwrap
 import time
 import tracemalloc
@@ -1106,6 +1108,38 @@ def test_randomness_is_seeded_the_same_in_every_run(fast_ex: Executor, expr: str
     first, second = fast_ex.run_batch([Job(program, ""), Job(program, "")])
     assert first.ok and second.ok, (first.error, second.error)
     assert first.value == second.value, f"{expr} differs between runs: {first.value} != {second.value}"
+
+
+def test_string_hashes_are_the_same_in_every_executor(fast_ex: Executor) -> None:
+    """Breach found by the Ray tests: the zygote ran under ``python -I``, whose ``-E`` ignores
+    PYTHONHASHSEED, so each zygote hashed strings with a random secret of its own.  Samples
+    run by two executors (two Ray nodes, or one zygote and its restart) then disagreed on
+    ``hash('azr-sample') % 2``, and a proposal could split identical answers by it."""
+    program = "def f():\n    return hash('azr-sample'), hash(('a', 1)), hash(b'x')"
+    with Executor(workers=1, timeout_s=TIMEOUT_S, memory_mb=512) as other:
+        theirs = other.run(program, "")
+    ours = fast_ex.run(program, "")
+    assert ours.ok and theirs.ok and ours.value == theirs.value, (ours.output, theirs.output)
+    host = subprocess.run([sys.executable, "-c", "print(repr((" + program.split("return ")[1] + ")))"],
+                          capture_output=True, text=True, env={"PYTHONHASHSEED": "0"}, timeout=60)
+    assert ours.output == host.stdout.strip(), "the sandbox's hash seed is not PYTHONHASHSEED=0"
+    # ... and validation still refuses a program that depends on it (the second opinion's seed is 1).
+    assert fast_ex.validate_batch([Job(program, "")])[0].status is Status.NONDETERMINISTIC
+
+
+def test_addresses_are_the_same_in_every_executor(fast_ex: Executor) -> None:
+    """Breach found with the string hashes: address-space randomisation gave every zygote its
+    own layout, so ``id([]) >> 12`` differed between executors (and Ray nodes) while each
+    zygote's children agreed.  Zygotes now start without it; the second opinion shifts its
+    layout on purpose, so validation refuses a task that reads addresses."""
+    program = "def f():\n    a = object()\n    return [id(a), id([]) >> 12, hash(a), repr(object())]"
+    with Executor(workers=1, timeout_s=TIMEOUT_S, memory_mb=512) as other:
+        theirs = other.run(program, "")
+    ours = fast_ex.run(program, "")
+    assert ours.ok and theirs.ok and ours.value == theirs.value, (ours.output, theirs.output)
+    for probe in ("id(object())", "id([]) >> 12", "hash(object())", "repr(object())", "id({})", "id(1.5)"):
+        result = fast_ex.validate_batch([Job(f"def f():\n    return {probe}", "")])[0]
+        assert result.status is Status.NONDETERMINISTIC, (probe, result.status, result.output)
 
 
 def test_strptime_and_date_arithmetic_work(fast_ex: Executor) -> None:

@@ -28,6 +28,7 @@ import selectors
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -59,6 +60,10 @@ _MAX_START_ATTEMPTS = 3  # a job whose child dies before starting it is tried th
 # Validation asks a program to run in half the limit, so that a task near the limit cannot
 # time out in some learnability samples and not in others.
 VALIDATION_TIME_FRACTION = 0.5
+# Not -I: its -E would ignore PYTHONHASHSEED, and every zygote would hash strings with a secret
+# of its own, so two executors (or two Ray nodes) could disagree on hash('a') % 2.  The
+# environment is ours alone (bubblewrap --clearenv, or env= without it), so -E guards nothing.
+_PYTHON_FLAGS = ("-s", "-S", "-B", *(("-P",) if sys.version_info >= (3, 11) else ()))
 # The clock and random seed each kind of zygote gives its children (see _jobspace.py).
 _SEED_CLASSES = (
     {"hash_seed": "0", "clock": 1_700_000_000.0, "random_seed": 0},
@@ -75,8 +80,15 @@ _STATUS = [Status(name) for name in proto.STATUS_CODES]
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+_ADDR_NO_RANDOMIZE = 0x0040000
+
+
+def _before_exec() -> None:  # runs in the child between fork and exec
     _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    # The same addresses in every zygote of a seed class, on every machine with the same
+    # software: id(), default hashes and reprs then cannot differ between two executors or two
+    # Ray nodes (seed class 1 shifts its layout on purpose, so validation still sees them).
+    _libc.personality(_libc.personality(0xFFFFFFFF) | _ADDR_NO_RANDOMIZE)
 
 
 class _Spawner:
@@ -110,7 +122,7 @@ class _Spawner:
         while True:
             cmd, kwargs, done = requests.get()
             try:
-                done.put(subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kwargs))
+                done.put(subprocess.Popen(cmd, preexec_fn=_before_exec, **kwargs))
             except BaseException as exc:  # handed back to the caller
                 done.put(exc)
 
@@ -233,7 +245,8 @@ class _Zygote:
         else:
             cmd = []
             config["seccomp_path"] = executor._seccomp_dir
-        cmd += [jail_lib.interpreter(), "-I", "-S", "-B", zygote_py, json.dumps(config)]
+        # One length for every config, so that no zygote's heap differs by the text of its own.
+        cmd += [jail_lib.interpreter(), *_PYTHON_FLAGS, zygote_py, json.dumps(config).ljust(4096)]
         try:
             self.proc = _SPAWNER.popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
