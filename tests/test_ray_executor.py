@@ -133,6 +133,15 @@ def test_the_adversarial_suite_gives_the_local_results(ray_ex: RayExecutor, loca
     assert not any(rs[0].ok and rs[0].value == 7 for rs in remote[: len(adv.BYPASSES)])
 
 
+def test_every_node_hashes_and_lays_out_memory_the_same(ray_ex: RayExecutor) -> None:
+    """What the gaming test below found: two zygotes (here, on two nodes) hashed strings and
+    placed objects differently, so samples of one task split by the node that ran them."""
+    probe = "def f():\n    return [hash('azr-sample'), id([]) >> 12, repr(object())]"
+    results = ray_ex.run_programs([Program(probe, ("",)) for _ in range(8)])
+    assert len(ray_ex.last_batch.shards_per_actor) == 2  # both nodes ran some
+    assert len({r[0].output for r in results}) == 1, [r[0].output for r in results]
+
+
 @pytest.mark.parametrize("name", list(adv.GAMING))
 def test_a_proposal_cannot_split_identical_samples_on_ray(ray_ex: RayExecutor, name: str) -> None:
     """The suite's gaming proposals (counters, ids, hashes, clocks, randomness) differ from run
