@@ -19,6 +19,7 @@ from azr_env.envs.deduction import DeductionEnv
 from azr_env.envs.induction import InductionEnv
 from azr_env.envs.solver import SolverEnv, default_executor
 from azr_env.executor import BaseExecutor
+from azr_env.scoring.rewards import verify_parsed
 
 
 def batch_infos(infos: list[dict[str, Any]]) -> dict[str, Any]:
@@ -105,14 +106,8 @@ class SolverVectorEnv(VectorEnv):
         if len(actions) != self.num_envs:
             raise ValueError(f"got {len(actions)} actions for {self.num_envs} envs")
         parsed = [env.read_action(action) for env, action in zip(self.envs, actions, strict=True)]
-        to_check = [i for i, p in enumerate(parsed) if p.format_ok]
-        verdicts: list[Any] = [None] * self.num_envs
-        if to_check:
-            found = self.envs[0].verifier().verify_batch(
-                [self.envs[i].task for i in to_check], [parsed[i].answer for i in to_check]
-            )
-            for i, verdict in zip(to_check, found, strict=True):
-                verdicts[i] = verdict
+        tasks = [env.task for env in self.envs]
+        verdicts = verify_parsed(tasks, parsed, self.envs[0].verifier())  # type: ignore[arg-type]
         observations, final_obs, final_infos, infos = [], [], [], []
         rewards = np.zeros(self.num_envs, dtype=np.float64)
         for i, env in enumerate(self.envs):

@@ -186,6 +186,22 @@ def check_seconds(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a number of seconds in (0, {MAX_TIMEOUT_S:g}], got {value!r}")
 
 
+def check_limits(*, timeout_s: Any, start_timeout_s: Any, memory_mb: Any, max_output_chars: Any,
+                 max_output_items: Any, spare_children: Any, jail: Any, policy: Any) -> None:
+    """Raise ValueError or TypeError for a sandbox limit an executor cannot take."""
+    check_seconds("timeout_s", timeout_s)
+    check_seconds("start_timeout_s", start_timeout_s)
+    check_int("memory_mb", memory_mb, 64)
+    check_int("max_output_chars", max_output_chars, 1)
+    check_int("max_output_items", max_output_items, 1)
+    if spare_children is not None:
+        check_int("spare_children", spare_children, 1)
+    if jail not in ("auto", "required", "off"):
+        raise ValueError(f"jail must be 'auto', 'required' or 'off', got {jail!r}")
+    if not isinstance(policy, bool):
+        raise TypeError(f"policy must be a bool, got {type(policy).__name__}")
+
+
 def as_jobs(jobs: Iterable[Job]) -> list[Job]:
     if isinstance(jobs, (str, bytes)):
         raise TypeError("jobs must be an iterable of Job, not a string")

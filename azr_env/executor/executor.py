@@ -48,7 +48,7 @@ from .base import (
     Status,
     as_programs,
     check_int,
-    check_seconds,
+    check_limits,
 )
 from .jail import Isolation
 
@@ -403,18 +403,10 @@ class Executor(BaseExecutor):
             workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
             workers = workers or 1
         check_int("workers", workers, 1)
-        check_seconds("timeout_s", timeout_s)
-        check_seconds("start_timeout_s", start_timeout_s)
-        check_int("memory_mb", memory_mb, 64)
-        check_int("max_output_chars", max_output_chars, 1)
-        check_int("max_output_items", max_output_items, 1)
         check_int("recycle_after", recycle_after, 1)
-        if spare_children is not None:
-            check_int("spare_children", spare_children, 1)
-        if jail not in ("auto", "required", "off"):
-            raise ValueError(f"jail must be 'auto', 'required' or 'off', got {jail!r}")
-        if not isinstance(policy, bool):
-            raise TypeError(f"policy must be a bool, got {type(policy).__name__}")
+        check_limits(timeout_s=timeout_s, start_timeout_s=start_timeout_s, memory_mb=memory_mb,
+                     max_output_chars=max_output_chars, max_output_items=max_output_items,
+                     spare_children=spare_children, jail=jail, policy=policy)
         self.workers = workers
         self.timeout_s = float(timeout_s)
         self.memory_mb = memory_mb

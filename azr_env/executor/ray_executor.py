@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import MAX_TIMEOUT_S, BaseExecutor, Program, Result, Status, as_programs, check_int, check_seconds
+from .base import MAX_TIMEOUT_S, BaseExecutor, Program, Result, Status, as_programs, check_int, check_limits
 from .executor import VALIDATION_TIME_FRACTION, Executor
 from .jail import Isolation
 
@@ -203,8 +203,12 @@ class RayExecutor(BaseExecutor):
         shards_per_actor: int = 2,
         ray_init_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        check_seconds("timeout_s", timeout_s)
-        check_seconds("start_timeout_s", start_timeout_s)
+        self._executor_kwargs: dict[str, Any] = {
+            "timeout_s": timeout_s, "memory_mb": memory_mb, "max_output_chars": max_output_chars,
+            "max_output_items": max_output_items, "jail": jail, "policy": policy,
+            "spare_children": spare_children, "start_timeout_s": start_timeout_s,
+        }
+        check_limits(**self._executor_kwargs)  # here, in the caller: not in every actor on the cluster
         check_int("actors_per_node", actors_per_node, 1)
         check_int("max_attempts", max_attempts, 1)
         check_int("shards_per_actor", shards_per_actor, 1)
@@ -213,19 +217,6 @@ class RayExecutor(BaseExecutor):
         if num_cpus_per_actor is not None and not (isinstance(num_cpus_per_actor, (int, float))
                                                    and num_cpus_per_actor >= 0):
             raise ValueError(f"num_cpus_per_actor must be a number >= 0, got {num_cpus_per_actor!r}")
-        self._executor_kwargs: dict[str, Any] = {
-            "timeout_s": timeout_s, "memory_mb": memory_mb, "max_output_chars": max_output_chars,
-            "max_output_items": max_output_items, "jail": jail, "policy": policy,
-            "spare_children": spare_children, "start_timeout_s": start_timeout_s,
-        }
-        # Fail here, in the caller, on a bad limit: not in every actor on the cluster.
-        check_int("memory_mb", memory_mb, 64)
-        check_int("max_output_chars", max_output_chars, 1)
-        check_int("max_output_items", max_output_items, 1)
-        if jail not in ("auto", "required", "off"):
-            raise ValueError(f"jail must be 'auto', 'required' or 'off', got {jail!r}")
-        if not isinstance(policy, bool):
-            raise TypeError(f"policy must be a bool, got {type(policy).__name__}")
         self.timeout_s = float(timeout_s)
         self.start_timeout_s = float(start_timeout_s)
         self.workers_per_actor = workers_per_actor

@@ -102,13 +102,22 @@ def score_completions(
         raise ValueError(f"got {len(completions)} completions for {len(tasks)} tasks")
     parsed = [read_completion(text, task.mode, format_rule)
               for task, text in zip(tasks, completions, strict=True)]
+    needs_sandbox = any(p.format_ok and t.mode != "deduction" for t, p in zip(tasks, parsed, strict=True))
+    verifier = Verifier(executor or (default_executor() if needs_sandbox else None))
+    verdicts = verify_parsed(tasks, parsed, verifier)
+    return [scored(p, v, reward_scheme, induction_score) for p, v in zip(parsed, verdicts, strict=True)]
+
+
+def verify_parsed(
+    tasks: Sequence[Task], parsed: Sequence[Parsed], verifier: Verifier
+) -> list[Verdict | None]:
+    """The verdict on each well-formatted answer, all checked in one batch; None where the
+    format failed (nothing runs for those)."""
     to_check = [i for i, p in enumerate(parsed) if p.format_ok]
-    verdicts: list[Verdict | None] = [None] * len(tasks)
+    verdicts: list[Verdict | None] = [None] * len(parsed)
     if to_check:
-        needs_sandbox = any(tasks[i].mode != "deduction" for i in to_check)
-        verifier = Verifier(executor or (default_executor() if needs_sandbox else None))
         found = verifier.verify_batch([tasks[i] for i in to_check],
                                       [parsed[i].answer for i in to_check])  # type: ignore[misc]
         for i, verdict in zip(to_check, found, strict=True):
             verdicts[i] = verdict
-    return [scored(p, v, reward_scheme, induction_score) for p, v in zip(parsed, verdicts, strict=True)]
+    return verdicts
