@@ -211,6 +211,14 @@ def test_a_timeout_on_one_node_does_not_stall_the_other(cluster) -> None:
     assert sorted(report.shards_per_actor.values()) == [1, report.shards - 1], report
 
 
+def test_an_address_where_no_cluster_listens_is_one_clear_line(tmp_path) -> None:
+    """ray.init retries such an address for minutes; the CLI says so in seconds."""
+    done = azr("bench", "seed:abduction", "--solver", "python:builtins:list", "--limit", "1",
+               "--out", str(tmp_path / "r"), "--ray", "127.0.0.1:9")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "no Ray cluster answers at 127.0.0.1:9" in done.stderr
+
+
 def test_bad_arguments_fail_before_anything_starts() -> None:
     for kwargs in ({"timeout_s": -1}, {"memory_mb": 8}, {"jail": "maybe"}, {"max_attempts": 0},
                    {"workers_per_actor": 0}, {"num_cpus_per_actor": -1}):

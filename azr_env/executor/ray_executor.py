@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 import threading
 import time
 import warnings
@@ -54,10 +55,22 @@ _connection = {"users": 0, "ours": False}
 _connection_lock = threading.Lock()
 
 
+def _check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """Fail in seconds on a HOST:PORT where nothing listens: ``ray.init`` retries for minutes."""
+    host, sep, port = (address or "").rpartition(":")
+    if not sep or not port.isdigit() or "://" in (address or ""):
+        return  # None, "auto", "local" and ray:// addresses: Ray says what is wrong by itself
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ConnectionError(f"no Ray cluster answers at {address}: {exc}") from None
+
+
 def _connect(address: str | None, ray_init_kwargs: dict[str, Any]) -> None:
     ray = _ray()
     with _connection_lock:
         if not ray.is_initialized():
+            _check_reachable(address)
             ray.init(address=address, **{"include_dashboard": False, "log_to_driver": False,
                                          "configure_logging": False, **ray_init_kwargs})
             _connection["ours"] = True
