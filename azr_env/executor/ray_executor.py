@@ -464,6 +464,8 @@ class _Batch:
                         self._collect(ref)
                 self._kill_overdue()
         finally:
+            for actor in self.running.values():  # interrupted (Ctrl-C): free the actors for the next batch
+                actor.shard = None
             self.ex.last_batch = BatchReport(
                 programs=len(self.programs), shards=self.shards, shards_per_actor=dict(self.shards_per_actor),
                 actor_deaths=self.deaths, rerun_programs=self.reruns, lost_programs=self.lost)
