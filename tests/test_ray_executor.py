@@ -185,6 +185,28 @@ def test_an_actor_killed_mid_batch_loses_no_job(ray_ex: RayExecutor) -> None:
     assert ray_ex.run(DOUBLE, "21").value == 42
 
 
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_batch_leaves_the_executor_usable(ray_ex: RayExecutor) -> None:
+    """Ctrl-C (here a timer's exception) in the middle of a batch: the next batch still runs."""
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(Interrupted):
+            ray_ex.run_programs([Program(SLOW, (str(i),)) for i in range(16)])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not any(a.busy for a in ray_ex.actors)
+    assert [r[0].value for r in ray_ex.run_programs([Program(DOUBLE, (str(i),)) for i in range(6)])] == \
+        [0, 2, 4, 6, 8, 10]
+
+
 def test_a_job_lost_too_often_gets_a_clear_error(cluster) -> None:
     with ray_executor(cluster, max_attempts=1) as ex:
         programs = [Program(SLOW, (str(i),)) for i in range(16)]
