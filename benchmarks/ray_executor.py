@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from typing import Any
 
 # The unique-programs workload, the AZR step and the machine report are benchmarks/executor.py's.
 from executor import DEFAULT_DATA, azr_step, cruxeval_items, machine, timed
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from azr_env.executor import BaseExecutor, Executor, Program, RayExecutor
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import gymnasium as gym
 import pytest
 
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # the cluster's processes inherit it: no reporting home
 ray = pytest.importorskip("ray")
 
 from azr_env.executor import Executor, Program, RayExecutor, Status  # noqa: E402
