@@ -30,14 +30,49 @@ from azr_agents.train import MODES, TITLE, read_metrics, train
 import azr_env  # noqa: F401  (registers the envs)
 from azr_env._io import atomic_write_text, save_figure
 from azr_env.tasks.seeds import seed_tasks
+from azr_env.tasks.task import IOPair, Task
+
+# One-line programs of the kind self-play proposes in its first steps (its buffers grow from the
+# identity program), none of them in the buffers: can the model solve what it trains on?
+EASY_PROGRAMS = [
+    ("def f(x):\n    return x + 1", "4"), ("def f(x):\n    return x * 2", "7"),
+    ("def f(x):\n    return x - 3", "10"), ("def f(x):\n    return x * x", "5"),
+    ("def f(s):\n    return s + s", "'ab'"),
+    ("def f(s):\n    return s.upper()", "'cat'"), ("def f(s):\n    return s[::-1]", "'abc'"),
+    ("def f(xs):\n    return len(xs)", "[1, 2, 3]"), ("def f(xs):\n    return xs[0]", "[9, 8]"),
+    ("def f(x):\n    return [x]", "6"), ("def f(xs):\n    return sum(xs)", "[1, 2, 3]"),
+    ("def f(x):\n    return x > 3", "5"), ("def f(s):\n    return len(s)", "'hello'"),
+    ("def f(xs):\n    return xs[::-1]", "[1, 2]"), ("def f(x):\n    return str(x)", "12"),
+    ("def f(x):\n    return x + 10", "0"),
+]
+EASY_INDUCTION_INPUTS = {"x": ["1", "2", "3", "4", "5"], "s": ["'a'", "'hi'", "'dog'", "'xy'", "'b'"],
+                         "xs": ["[1, 2]", "[3]", "[4, 5, 6]", "[7, 8]", "[9, 1, 2]"]}
 
 
-def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: int) -> dict[str, dict]:
+def easy_tasks(mode: str) -> list[Task]:
+    """The EASY_PROGRAMS as tasks of ``mode``, gold outputs computed in the sandbox."""
+    from azr_env.executor import default_executor
+
+    ex = default_executor()
+    tasks = []
+    for program, args in EASY_PROGRAMS:
+        if mode != "induction":
+            tasks.append(Task.create(mode, program, args, ex.run(program, args).output or "", source="easy"))
+            continue
+        inputs = EASY_INDUCTION_INPUTS[program.split("(")[1].split(")")[0]]
+        pairs = [IOPair(args=a, output=ex.run(program, a).output or "") for a in inputs]
+        tasks.append(Task.create("induction", program, visible=pairs[:2], hidden=pairs[2:],
+                                 message="Write the one-line function.", source="easy"))
+    return tasks
+
+
+def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: int,
+                    task_sets: dict[str, list[Task]] | None = None) -> dict[str, dict]:
     """Format compliance, correct rate and mean reward of ``policy`` on the first seed tasks of
-    each mode."""
+    each mode (or on ``task_sets[mode]``)."""
     scores = {}
     for i, mode in enumerate(MODES):
-        tasks = list(seed_tasks(mode))[:n_tasks]
+        tasks = (task_sets or {}).get(mode) or list(seed_tasks(mode))[:n_tasks]
         env = gym.make(
             f"AZR-{TITLE[mode]}-v0",
             tasks=tasks,
@@ -58,6 +93,21 @@ def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: i
         scores[mode] = {"format_compliance": float(np.mean(formatted)), "correct": float(np.mean(correct)),
                         "reward": float(np.mean(rewards))}
     return scores
+
+
+def print_control(what: str, initial: dict[str, dict], trained: dict[str, dict]) -> None:
+    print(f"\nheld-out solver prompts: {what}, T=1")
+    print(
+        f"{'mode':<11}{'compliance initial':>19}{'trained':>9}{'ratio':>7}"
+        f"{'correct initial':>17}{'trained':>9}{'reward initial':>16}{'trained':>9}"
+    )
+    for mode in MODES:
+        a, b = initial[mode], trained[mode]
+        ratio = b["format_compliance"] / a["format_compliance"] if a["format_compliance"] else float("inf")
+        print(
+            f"{mode:<11}{a['format_compliance']:>19.1%}{b['format_compliance']:>9.1%}{ratio:>7.2f}"
+            f"{a['correct']:>17.1%}{b['correct']:>9.1%}{a['reward']:>16.3f}{b['reward']:>9.3f}"
+        )
 
 
 def model_name(cfg: TrainConfig) -> str:
@@ -104,6 +154,8 @@ def main() -> None:
     parser.add_argument("--eval-tasks", type=int, default=16, help="Held-out seed tasks per mode.")
     parser.add_argument("--eval-samples", type=int, default=2, help="Samples per held-out task.")
     parser.add_argument("--png", default=None, help="Also write the curves here (default: OUT/signal.png).")
+    parser.add_argument("--easy-samples", type=int, default=3,
+                        help="Samples per easy held-out task (16 one-line programs a mode; 0 skips them).")
     args = parser.parse_args()
 
     overrides = {"out": args.out} | ({"steps": args.steps} if args.steps else {})
@@ -121,26 +173,19 @@ def main() -> None:
         plot(rows, png, f"{model_name(cfg)}, TRR++ self-play, format rule {cfg.format_rule}, lr {cfg.lr:g}")
 
     # -- 3. control: initial vs trained policy on held-out prompts, same seeds
+    easy = {mode: easy_tasks(mode) for mode in MODES} if args.easy_samples else None
     policy = Policy(cfg)
     initial = held_out_scores(policy, cfg, args.eval_tasks, args.eval_samples)
+    initial_easy = held_out_scores(policy, cfg, 0, args.easy_samples, easy) if easy else None
     latest = checkpoint.latest(out)
     policy.model.load_state_dict(torch.load(latest / "model.pt", map_location="cpu"))
     trained = held_out_scores(policy, cfg, args.eval_tasks, args.eval_samples)
+    trained_easy = held_out_scores(policy, cfg, 0, args.easy_samples, easy) if easy else None
 
-    print(
-        f"\nheld-out solver prompts: {args.eval_tasks} seed tasks x {args.eval_samples} samples a mode, T=1"
-    )
-    print(
-        f"{'mode':<11}{'compliance initial':>19}{'trained':>9}{'ratio':>7}"
-        f"{'correct initial':>17}{'trained':>9}{'reward initial':>16}{'trained':>9}"
-    )
-    for mode in MODES:
-        a, b = initial[mode], trained[mode]
-        ratio = b["format_compliance"] / a["format_compliance"] if a["format_compliance"] else float("inf")
-        print(
-            f"{mode:<11}{a['format_compliance']:>19.1%}{b['format_compliance']:>9.1%}{ratio:>7.2f}"
-            f"{a['correct']:>17.1%}{b['correct']:>9.1%}{a['reward']:>16.3f}{b['reward']:>9.3f}"
-        )
+    print_control(f"{args.eval_tasks} seed tasks x {args.eval_samples} samples a mode", initial, trained)
+    if easy:
+        print_control(f"{len(EASY_PROGRAMS)} one-line programs x {args.easy_samples} samples a mode",
+                      initial_easy, trained_easy)
     quarter = max(1, len(rows) // 4)
 
     def solver_means(part: list[dict]) -> dict[str, float]:
@@ -159,6 +204,8 @@ def main() -> None:
         "training_last_quarter": solver_means(rows[-quarter:]),
         "held_out_initial": initial,
         "held_out_trained": trained,
+        "easy_initial": initial_easy,
+        "easy_trained": trained_easy,
     }
     atomic_write_text(out / "learning_signal.json", json.dumps(summary, indent=2))
     first, last = summary["training_first_quarter"], summary["training_last_quarter"]
