@@ -26,15 +26,19 @@ def test_learning_signal_script_trains_plots_and_compares(tmp_path) -> None:
     )
     out, png = tmp_path / "run", tmp_path / "curves.png"
     command = [sys.executable, str(ROOT / "benchmarks" / "learning_signal.py"), "--config", str(config),
-               "--out", str(out), "--png", str(png), "--eval-tasks", "2", "--eval-samples", "1"]
+               "--out", str(out), "--png", str(png), "--eval-tasks", "2", "--eval-samples", "1",
+               "--easy-samples", "1"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "held-out solver prompts" in done.stdout and "first vs last quarter" in done.stdout
     assert png.read_bytes()[:4] == b"\x89PNG" and (out / "signal.png").exists()
     summary = json.loads((out / "learning_signal.json").read_text())
     assert summary["steps"] == 2
-    assert set(summary["held_out_trained"]) == {"deduction", "abduction", "induction"}
-    for scores in (*summary["held_out_initial"].values(), *summary["held_out_trained"].values()):
+    for part in ("held_out_initial", "held_out_trained", "easy_initial", "easy_trained"):
+        assert set(summary[part]) == {"deduction", "abduction", "induction"}, part
+    assert "16 one-line programs x 1 samples a mode" in done.stdout
+    for scores in (*summary["held_out_initial"].values(), *summary["held_out_trained"].values(),
+                   *summary["easy_initial"].values(), *summary["easy_trained"].values()):
         assert 0.0 <= scores["format_compliance"] <= 1.0 and -1.0 <= scores["reward"] <= 1.0
     # Run again: the finished run is resumed, not retrained or refused.
     again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
