@@ -7,9 +7,10 @@ never split: its inputs still share one fresh sandboxed process) and an idle act
 next shard, one at a time, so nothing ever waits behind a slow shard on another node.
 Results are put back in the caller's order.  When an actor dies or its node leaves, the
 programs of its shard are run again, each on its own, by other actors: a re-run is safe
-because a program has no effect outside its throwaway process.  A program whose run is
-lost ``max_attempts`` times, and a shard that outlives its bound, get an ``error`` result
-that says so; a dead actor is replaced while its node is alive.  Every job gets a result.
+because a program has no effect outside its throwaway process.  A shard that outlives its
+bound has its actor killed and counts as lost too.  A program whose run is lost
+``max_attempts`` times gets an ``error`` result that says so; a dead actor is replaced while
+its node is alive.  Every job gets a result; docs/scaling.md has the whole table.
 
 >>> from azr_env.executor import RayExecutor, Program
 >>> with RayExecutor(timeout_s=2.0) as ex:  # doctest: +SKIP
