@@ -242,6 +242,21 @@ def test_an_address_where_no_cluster_listens_is_one_clear_line(tmp_path) -> None
     assert "no Ray cluster answers at 127.0.0.1:9" in done.stderr
 
 
+def test_a_malformed_reply_from_an_actor_is_not_believed() -> None:
+    """The caller rebuilds results only from well-formed replies (the right count, known status
+    codes, text within the output limit); anything else fails those programs with an error."""
+    from azr_env.executor.base import Result
+    from azr_env.executor.ray_executor import _pack, _unpack
+
+    good = [Result(Status.OK, "1", None, 0.1), Result(Status.TIMEOUT, None, "timed out", 2.0)]
+    packed = _pack(good)
+    assert _unpack(packed, 2, 10) == good
+    for bad in (packed[:3], (packed[0], ["1"], packed[2], packed[3]), (b"\x63\x00", *packed[1:]),
+                (packed[0], ["x" * 11, None], packed[2], packed[3]), (packed[0], [1, None], *packed[2:]),
+                (packed[0], packed[1], packed[2], ["0", 1.0]), "junk", None):
+        assert _unpack(bad, 2, 10) is None, bad
+
+
 def test_bad_arguments_fail_before_anything_starts() -> None:
     for kwargs in ({"timeout_s": -1}, {"memory_mb": 8}, {"jail": "maybe"}, {"max_attempts": 0},
                    {"workers_per_actor": 0}, {"num_cpus_per_actor": -1}):

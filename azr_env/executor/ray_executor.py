@@ -119,13 +119,14 @@ def _pack(results: list[Result]) -> _Packed:
             [r.error for r in results], [r.duration_s for r in results])
 
 
-def _unpack(packed: Any, runs: int) -> list[Result] | None:
+def _unpack(packed: Any, runs: int, max_chars: int) -> list[Result] | None:
     """A program's results from an actor's reply, or None if the reply is not well formed."""
     try:
         codes, outputs, errors, durations = packed
         sizes = {len(codes), len(outputs), len(errors), len(durations)}
         if not (isinstance(codes, bytes) and sizes == {runs} and all(code < len(_STATUSES) for code in codes)
-                and all(x is None or isinstance(x, str) for x in (*outputs, *errors))
+                and all(x is None or (isinstance(x, str) and len(x) <= max_chars) for x in outputs)
+                and all(x is None or isinstance(x, str) for x in errors)
                 and all(isinstance(d, (int, float)) and not isinstance(d, bool) for d in durations)):
             return None
     except (TypeError, ValueError):
@@ -435,6 +436,7 @@ class _Batch:
     def __init__(self, executor: RayExecutor, programs: list[Program], validate: bool) -> None:
         self.ex = executor
         self.programs = programs
+        self.max_chars = executor._executor_kwargs["max_output_chars"]
         self.validate = validate
         self.results: list[list[Result] | None] = [None if p.inputs else [] for p in programs]
         self.queue: deque[_Shard] = deque(s for s in executor._shards(programs)
@@ -500,7 +502,7 @@ class _Batch:
             return
         unpacked: list[list[Result] | None] = [None]
         if isinstance(out, list) and len(out) == len(shard.indices):
-            unpacked = [_unpack(packed, len(self.programs[index].inputs))
+            unpacked = [_unpack(packed, len(self.programs[index].inputs), self.max_chars)
                         for index, packed in zip(shard.indices, out, strict=True)]
         if any(results is None for results in unpacked):
             self._fail(shard, f"{actor.name} sent a malformed reply")  # a bug, not a loss: no re-run
