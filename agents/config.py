@@ -91,7 +91,8 @@ class TrainConfig(BaseModel):
     ray_address: str | None = Field(
         None,
         description="Run the sandbox on a Ray cluster (azr_env.executor.RayExecutor): 'local' starts one "
-        "here, 'auto' joins the one running here, or ray://HOST:10001. None: the local executor.",
+        "here, 'auto' joins the one running here, HOST:PORT that head node, ray://HOST:10001 Ray Client. "
+        "None: the local executor.",
     )
 
     # -- optimisation (AZR paper defaults)

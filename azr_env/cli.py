@@ -320,7 +320,7 @@ def serve(
 
 
 RAY_HELP = ("Run the sandbox on a Ray cluster: 'local' starts one here, 'auto' joins the one running "
-            "here, or ray://HOST:10001.")
+            "here, HOST:PORT joins that head node, ray://HOST:10001 uses Ray Client.")
 
 
 # ---------------------------------------------------------------------------------------
