@@ -123,3 +123,40 @@ def test_validate_accepts_all_cruxeval_programs(executor: Executor, cruxeval_row
     results = executor.validate_batch(jobs)
     bad = [(row["id"], r.status, r.error) for row, r in zip(cruxeval_rows, results, strict=True) if not r.ok]
     assert bad == []
+
+
+class _Finalised:
+    """Garbage with a finaliser: a collection during one thread's parse lets another run."""
+
+    def __del__(self) -> None:
+        sum(range(50))
+
+
+def test_answers_parse_safely_from_many_threads() -> None:
+    """CPython 3.11's AST builder fails with "SystemError: AST constructor recursion depth
+    mismatch" when two threads parse at once: `azr serve` returned a 500 under load, and this
+    test failed in 7 of 8 threads before parses were serialised (values.parse_ast)."""
+    import threading
+
+    from azr_env.executor import parse_literal
+
+    text = "[" + ", ".join(f"({i}, 'a{i}', [{i}, {{'k': {i}}}])" for i in range(200)) + "]"
+    expected = parse_literal(text)
+    errors: list[str] = []
+
+    def work() -> None:
+        for _ in range(150):
+            junk: list = [_Finalised() for _ in range(50)]
+            junk.append(junk)  # a cycle: only the collector frees it, at any allocation
+            try:
+                if parse_literal(text) != expected:
+                    errors.append("a wrong value")
+            except SystemError as exc:
+                errors.append(str(exc))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:3]

@@ -35,6 +35,7 @@ from azr_env.envs.prompts import BANNED_IMPORTS, PROMPT_FORMATS, chat_messages, 
 from azr_env.envs.solver import MAX_TEXT, UnicodeText, default_executor
 from azr_env.envs.vector import reset_envs, same_step_infos
 from azr_env.executor import BaseExecutor, NotALiteral, Program, parse_args
+from azr_env.executor.values import parse_ast
 from azr_env.scoring.learnability import learnability, solve_rates
 from azr_env.scoring.parsing import FORMAT_RULES, answer_region, code_blocks
 from azr_env.scoring.proposer_rewards import IntrinsicRewardConfig, intrinsic_rewards, type_signature
@@ -250,7 +251,7 @@ def _reveals(message: str, program: str) -> bool:
 def _entry_point_f(program: str) -> tuple[str, str | None]:
     """AZR renames the first function to ``f`` when there is no ``f``: so do we (by token)."""
     try:
-        tree = ast.parse(program)
+        tree = parse_ast(program)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return program, f"the program does not parse: {type(exc).__name__}"
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -282,7 +283,7 @@ def _banned_import(program: str, banned: frozenset[str]) -> str | None:
     """The first banned module the program imports, or reaches through a module it imports
     (``statistics.random``): any path component counts."""
     try:
-        tree = ast.parse(program)
+        tree = parse_ast(program)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None  # the executor reports the syntax error
     modules: set[str] = set()  # names the imports bind to modules

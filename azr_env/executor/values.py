@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ast
 import math
+import threading
 from itertools import compress, repeat
 from operator import is_
 from typing import Any
@@ -392,13 +393,26 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+# CPython 3.11 keeps the AST builder's recursion depth in per-interpreter state: two threads
+# parsing at once (a garbage collection in one lets the other run) fail with "SystemError: AST
+# constructor recursion depth mismatch".  `azr serve` met it under load; 8 threads parsing
+# answers meet it in 2 s.  Every parse in the caller's process goes through this lock.
+_AST_LOCK = threading.Lock()
+
+
+def parse_ast(source: str, mode: str = "exec", filename: str = "<unknown>") -> ast.AST:
+    """``ast.parse``, safe to call from several threads at once."""
+    with _AST_LOCK:
+        return ast.parse(source, filename=filename, mode=mode)
+
+
 def _tree(source: str, max_chars: int, what: str) -> ast.expr:
     if not isinstance(source, str):
         raise NotALiteral(f"{what} is not text")
     if len(source) > max_chars:
         raise NotALiteral(f"{what} is longer than {max_chars} characters")
     try:
-        return ast.parse(source, mode="eval").body
+        return parse_ast(source, mode="eval").body  # type: ignore[attr-defined]
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         raise NotALiteral(f"{what} is not valid Python ({type(exc).__name__})") from None
 

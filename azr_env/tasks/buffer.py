@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from azr_env.executor.values import parse_ast
 from azr_env.tasks.task import MODES, IOPair, Mode, Task
 from azr_env.tasks.taskset import TaskSet, TaskSetError
 
@@ -50,7 +51,7 @@ def identity_seed(mode: Mode) -> Task:
 
 def _normalise_source(text: str, mode: str = "exec") -> str:
     try:
-        return ast.unparse(ast.parse(text, mode=mode))
+        return ast.unparse(parse_ast(text, mode=mode))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text.strip()
 
