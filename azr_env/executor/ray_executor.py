@@ -511,14 +511,12 @@ class _Batch:
             self.results[index] = results
 
     def _kill_overdue(self) -> None:
-        ray = _ray()
         now = time.monotonic()
         for ref, actor in list(self.running.items()):
             if actor.shard is not None and now > actor.shard.deadline:
                 del self.running[ref]
                 shard, actor.shard = actor.shard, None
-                ray.kill(actor.handle)
-                self._lose(actor, shard, f"{actor.name} did not answer in time (killed)")
+                self._lose(actor, shard, f"{actor.name} did not answer in time (killed)")  # _lose kills it
 
     def _lose(self, actor: _Actor, shard: _Shard, why: str) -> None:
         """The actor is gone with the shard: re-run its programs one by one, or say they were lost."""
