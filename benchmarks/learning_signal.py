@@ -7,10 +7,14 @@
              already holds part of the run, so a killed run continues).
 2. CURVES    per step, from OUT/metrics.jsonl: the solver's format compliance (1 - format-error
              rate) and reward per mode, and the proposer's format compliance and valid rate.
-3. CONTROL   the initial and the trained policy answer the same held-out solver prompts (the
-             first seed tasks of each mode; training never sees them: its buffers grow from the
-             identity program) with the same sampling seeds at temperature 1.0.  Printed side by
-             side, with the ratio trained / initial: the baseline is measured in the same run.
+3. CONTROL   the initial and the trained policy answer the same held-out solver prompts with
+             the same sampling seeds at temperature 1.0: the first seed tasks of each mode, and
+             16 one-line programs a mode (EASY_PROGRAMS).  Training never sees either.  Printed
+             side by side, with the ratio trained / initial: the baseline is measured in the
+             same run.
+
+``--seed-buffer easy`` starts the buffers from 24 other one-line programs a mode
+(TRAIN_EASY_PROGRAMS) instead of the identity program: the task difficulty of the seed buffer.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import azr_env  # noqa: F401  (registers the envs)
 from azr_env._io import atomic_write_text, save_figure
 from azr_env.tasks.seeds import seed_tasks
 from azr_env.tasks.task import IOPair, Task
+from azr_env.tasks.taskset import TaskSet
 
 # One-line programs of the kind self-play proposes in its first steps (its buffers grow from the
 # identity program), none of them in the buffers: can the model solve what it trains on?
@@ -45,17 +50,32 @@ EASY_PROGRAMS = [
     ("def f(xs):\n    return xs[::-1]", "[1, 2]"), ("def f(x):\n    return str(x)", "12"),
     ("def f(x):\n    return x + 10", "0"),
 ]
+# The --seed-buffer easy training buffers: one-liners of the same kind, none of them held out.
+TRAIN_EASY_PROGRAMS = [
+    ("def f(x):\n    return x + 2", "5"), ("def f(x):\n    return x * 3", "4"),
+    ("def f(x):\n    return x - 1", "8"), ("def f(x):\n    return x // 2", "9"),
+    ("def f(x):\n    return x % 3", "7"), ("def f(x):\n    return -x", "6"),
+    ("def f(x):\n    return abs(x)", "-4"), ("def f(x):\n    return x + x", "11"),
+    ("def f(x):\n    return x == 0", "0"), ("def f(x):\n    return x * 10", "3"),
+    ("def f(x):\n    return [x, x]", "2"), ("def f(x):\n    return x < 0", "-1"),
+    ("def f(s):\n    return s.lower()", "'DOG'"), ("def f(s):\n    return s[0]", "'xyz'"),
+    ("def f(s):\n    return s + '!'", "'hi'"), ("def f(s):\n    return s * 3", "'o'"),
+    ("def f(s):\n    return s[-1]", "'cab'"), ("def f(s):\n    return s[1:]", "'sun'"),
+    ("def f(xs):\n    return xs[-1]", "[4, 5, 6]"), ("def f(xs):\n    return max(xs)", "[3, 9, 2]"),
+    ("def f(xs):\n    return min(xs)", "[7, 1, 5]"), ("def f(xs):\n    return sorted(xs)", "[3, 1, 2]"),
+    ("def f(xs):\n    return xs + [0]", "[1, 2]"), ("def f(xs):\n    return len(xs) * 2", "[5, 5, 5]"),
+]
 EASY_INDUCTION_INPUTS = {"x": ["1", "2", "3", "4", "5"], "s": ["'a'", "'hi'", "'dog'", "'xy'", "'b'"],
                          "xs": ["[1, 2]", "[3]", "[4, 5, 6]", "[7, 8]", "[9, 1, 2]"]}
 
 
-def easy_tasks(mode: str) -> list[Task]:
-    """The EASY_PROGRAMS as tasks of ``mode``, gold outputs computed in the sandbox."""
+def easy_tasks(mode: str, programs: list[tuple[str, str]] = EASY_PROGRAMS) -> list[Task]:
+    """One-line ``programs`` as tasks of ``mode``, gold outputs computed in the sandbox."""
     from azr_env.executor import default_executor
 
     ex = default_executor()
     tasks = []
-    for program, args in EASY_PROGRAMS:
+    for program, args in programs:
         if mode != "induction":
             tasks.append(Task.create(mode, program, args, ex.run(program, args).output or "", source="easy"))
             continue
@@ -144,6 +164,13 @@ def plot(rows: list[dict], png: Path, title: str) -> None:
     save_figure(fig, png)
 
 
+def write_easy_buffers(folder: Path) -> Path:
+    """TRAIN_EASY_PROGRAMS as ``folder/<mode>.jsonl`` task sets, for ``init_buffers``."""
+    for mode in MODES:
+        TaskSet(easy_tasks(mode, TRAIN_EASY_PROGRAMS), f"easy-{mode}").save(folder / f"{mode}.jsonl")
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -156,11 +183,16 @@ def main() -> None:
     parser.add_argument("--png", default=None, help="Also write the curves here (default: OUT/signal.png).")
     parser.add_argument("--easy-samples", type=int, default=3,
                         help="Samples per easy held-out task (16 one-line programs a mode; 0 skips them).")
+    parser.add_argument("--seed-buffer", choices=["config", "easy"], default="config",
+                        help="Buffers to start from: the config's (the identity program unless it sets "
+                        "init_buffers), or 24 one-line programs a mode (TRAIN_EASY_PROGRAMS).")
     args = parser.parse_args()
 
+    out = Path(args.out)
     overrides = {"out": args.out} | ({"steps": args.steps} if args.steps else {})
+    if args.seed_buffer == "easy":
+        overrides["init_buffers"] = str(write_easy_buffers(out / "seed_buffers"))
     cfg = TrainConfig.from_yaml(args.config).model_copy(update=overrides)
-    out = Path(cfg.out)
 
     # -- 1. train (or continue)
     resume = str(out) if checkpoint.latest(out) is not None else None

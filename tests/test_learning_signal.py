@@ -44,3 +44,34 @@ def test_learning_signal_script_trains_plots_and_compares(tmp_path) -> None:
     again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads((out / "learning_signal.json").read_text())["steps"] == 2
+
+
+def test_easy_seed_buffer_is_held_out_and_trained_from(tmp_path) -> None:
+    """--seed-buffer easy: the run starts from 24 one-liners a mode, none of them in the control."""
+    script = ROOT / "benchmarks" / "learning_signal.py"
+    spec = importlib.util.spec_from_file_location("learning_signal", script)
+    signal = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(signal)
+    held_out = {program for program, _ in signal.EASY_PROGRAMS}
+    trained = {program for program, _ in signal.TRAIN_EASY_PROGRAMS}
+    assert len(trained) == 24 and not held_out & trained
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "random_init: true\nrandom_hidden_size: 32\nrandom_layers: 1\nformat_rule: fenced\n"
+        "steps: 1\nbatch_size: 2\nn_samples: 2\nk_references: 2\nn_inputs: 4\nmax_new_tokens: 8\n"
+        "executor_timeout_s: 2.0\n"
+    )
+    out = tmp_path / "run"
+    command = [sys.executable, str(script), "--config", str(config), "--out", str(out),
+               "--eval-tasks", "1", "--eval-samples", "1", "--easy-samples", "1",
+               "--seed-buffer", "easy"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    for mode in ("deduction", "abduction", "induction"):
+        assert record[f"buffer/{mode}"] >= 24, (mode, record[f"buffer/{mode}"])
+        lines = (out / "seed_buffers" / f"{mode}.jsonl").read_text().splitlines()[1:]
+        assert {json.loads(line)["program"] for line in lines} == trained
+    summary = json.loads((out / "learning_signal.json").read_text())
+    assert summary["config"]["init_buffers"] == str(out / "seed_buffers")
