@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import gymnasium as gym
@@ -111,23 +112,48 @@ def held_out_scores(policy: Policy, cfg: TrainConfig, n_tasks: int, n_samples: i
             correct.append(bool(info["correct"]))
         env.close()
         scores[mode] = {"format_compliance": float(np.mean(formatted)), "correct": float(np.mean(correct)),
-                        "reward": float(np.mean(rewards))}
+                        "reward": float(np.mean(rewards)), "correct_per_sample": correct}
     return scores
 
 
+def paired_p_value(before: list[bool], after: list[bool]) -> float:
+    """Exact two-sided McNemar test: the chance of a split of the discordant pairs at least as
+    uneven as this one if training changed nothing.  Pairs share a prompt and a sampling seed."""
+    gained = sum(a and not b for b, a in zip(before, after, strict=True))
+    lost = sum(b and not a for b, a in zip(before, after, strict=True))
+    n = gained + lost
+    tail = sum(math.comb(n, k) for k in range(min(gained, lost) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def paired_p_values(initial: dict[str, dict], trained: dict[str, dict]) -> dict[str, float]:
+    """``paired_p_value`` of the correct answers per mode, and over all modes together."""
+    def correct(scores: dict[str, dict], modes: tuple[str, ...]) -> list[bool]:
+        return [c for mode in modes for c in scores[mode]["correct_per_sample"]]
+
+    groups = {mode: (mode,) for mode in MODES} | {"all": tuple(MODES)}
+    return {name: paired_p_value(correct(initial, modes), correct(trained, modes))
+            for name, modes in groups.items()}
+
+
 def print_control(what: str, initial: dict[str, dict], trained: dict[str, dict]) -> None:
-    print(f"\nheld-out solver prompts: {what}, T=1")
+    p = paired_p_values(initial, trained)
+    print(f"\nheld-out solver prompts: {what}, T=1 (p: exact paired test of the correct answers)")
     print(
         f"{'mode':<11}{'compliance initial':>19}{'trained':>9}{'ratio':>7}"
-        f"{'correct initial':>17}{'trained':>9}{'reward initial':>16}{'trained':>9}"
+        f"{'correct initial':>17}{'trained':>9}{'p':>7}{'reward initial':>16}{'trained':>9}"
     )
     for mode in MODES:
         a, b = initial[mode], trained[mode]
         ratio = b["format_compliance"] / a["format_compliance"] if a["format_compliance"] else float("inf")
         print(
             f"{mode:<11}{a['format_compliance']:>19.1%}{b['format_compliance']:>9.1%}{ratio:>7.2f}"
-            f"{a['correct']:>17.1%}{b['correct']:>9.1%}{a['reward']:>16.3f}{b['reward']:>9.3f}"
+            f"{a['correct']:>17.1%}{b['correct']:>9.1%}"
+            f"{p[mode]:>7.3f}"
+            f"{a['reward']:>16.3f}{b['reward']:>9.3f}"
         )
+    mean = {name: np.mean([s[m]["correct"] for m in MODES]) for name, s in (("a", initial), ("b", trained))}
+    print(f"{'all modes':<46}{mean['a']:>17.1%}{mean['b']:>9.1%}{p['all']:>7.3f}")
 
 
 def model_name(cfg: TrainConfig) -> str:
@@ -238,6 +264,8 @@ def main() -> None:
         "held_out_trained": trained,
         "easy_initial": initial_easy,
         "easy_trained": trained_easy,
+        "paired_p_held_out": paired_p_values(initial, trained),
+        "paired_p_easy": paired_p_values(initial_easy, trained_easy) if easy else None,
     }
     atomic_write_text(out / "learning_signal.json", json.dumps(summary, indent=2))
     first, last = summary["training_first_quarter"], summary["training_last_quarter"]

@@ -17,6 +17,27 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_script():
+    """benchmarks/learning_signal.py as a module (benchmarks/ is not a package)."""
+    script = ROOT / "benchmarks" / "learning_signal.py"
+    spec = importlib.util.spec_from_file_location("learning_signal", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_paired_p_value_is_the_exact_mcnemar_test() -> None:
+    p = load_script().paired_p_value
+    # 10 answers correct only after training, none lost: 2 * 0.5**10.
+    assert p([False] * 10, [True] * 10) == pytest.approx(2 * 0.5**10)
+    # Pairs that agree carry no evidence either way, however many there are.
+    assert p([True] * 50 + [False] * 50, [True] * 50 + [False] * 50) == 1.0
+    # 6 gained, 1 lost: 2 * (1 + 7) / 2**7.
+    assert p([False] * 6 + [True], [True] * 6 + [False]) == pytest.approx(16 / 128)
+    # Symmetric: losing is as unlikely under "no change" as gaining.
+    assert p([True] * 10, [False] * 10) == p([False] * 10, [True] * 10)
+
+
 def test_learning_signal_script_trains_plots_and_compares(tmp_path) -> None:
     config = tmp_path / "tiny.yaml"
     config.write_text(
@@ -40,6 +61,11 @@ def test_learning_signal_script_trains_plots_and_compares(tmp_path) -> None:
     for scores in (*summary["held_out_initial"].values(), *summary["held_out_trained"].values(),
                    *summary["easy_initial"].values(), *summary["easy_trained"].values()):
         assert 0.0 <= scores["format_compliance"] <= 1.0 and -1.0 <= scores["reward"] <= 1.0
+        assert scores["correct"] == sum(scores["correct_per_sample"]) / len(scores["correct_per_sample"])
+    for part in ("paired_p_held_out", "paired_p_easy"):
+        assert set(summary[part]) == {"deduction", "abduction", "induction", "all"}, part
+        assert all(0.0 < p <= 1.0 for p in summary[part].values()), summary[part]
+    assert "exact paired test" in done.stdout
     # Run again: the finished run is resumed, not retrained or refused.
     again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -49,9 +75,7 @@ def test_learning_signal_script_trains_plots_and_compares(tmp_path) -> None:
 def test_easy_seed_buffer_is_held_out_and_trained_from(tmp_path) -> None:
     """--seed-buffer easy: the run starts from 24 one-liners a mode, none of them in the control."""
     script = ROOT / "benchmarks" / "learning_signal.py"
-    spec = importlib.util.spec_from_file_location("learning_signal", script)
-    signal = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(signal)
+    signal = load_script()
     held_out = {program for program, _ in signal.EASY_PROGRAMS}
     trained = {program for program, _ in signal.TRAIN_EASY_PROGRAMS}
     assert len(trained) == 24 and not held_out & trained
