@@ -126,18 +126,19 @@ def paired_p_value(before: list[bool], after: list[bool]) -> float:
     return min(1.0, 2 * tail)
 
 
+def correct_answers(scores: dict[str, dict], modes: tuple[str, ...] = tuple(MODES)) -> list[bool]:
+    """Per-sample correctness of ``held_out_scores`` over ``modes``, in a fixed order."""
+    return [c for mode in modes for c in scores[mode]["correct_per_sample"]]
+
+
 def paired_p_values(initial: dict[str, dict], trained: dict[str, dict]) -> dict[str, float]:
     """``paired_p_value`` of the correct answers per mode, and over all modes together."""
-    def correct(scores: dict[str, dict], modes: tuple[str, ...]) -> list[bool]:
-        return [c for mode in modes for c in scores[mode]["correct_per_sample"]]
-
     groups = {mode: (mode,) for mode in MODES} | {"all": tuple(MODES)}
-    return {name: paired_p_value(correct(initial, modes), correct(trained, modes))
+    return {name: paired_p_value(correct_answers(initial, modes), correct_answers(trained, modes))
             for name, modes in groups.items()}
 
 
-def print_control(what: str, initial: dict[str, dict], trained: dict[str, dict]) -> None:
-    p = paired_p_values(initial, trained)
+def print_control(what: str, initial: dict[str, dict], trained: dict[str, dict], p: dict[str, float]) -> None:
     print(f"\nheld-out solver prompts: {what}, T=1 (p: exact paired test of the correct answers)")
     print(
         f"{'mode':<11}{'compliance initial':>19}{'trained':>9}{'ratio':>7}"
@@ -152,8 +153,8 @@ def print_control(what: str, initial: dict[str, dict], trained: dict[str, dict])
             f"{p[mode]:>7.3f}"
             f"{a['reward']:>16.3f}{b['reward']:>9.3f}"
         )
-    mean = {name: np.mean([s[m]["correct"] for m in MODES]) for name, s in (("a", initial), ("b", trained))}
-    print(f"{'all modes':<46}{mean['a']:>17.1%}{mean['b']:>9.1%}{p['all']:>7.3f}")
+    print(f"{'all modes':<46}{np.mean(correct_answers(initial)):>17.1%}"
+          f"{np.mean(correct_answers(trained)):>9.1%}{p['all']:>7.3f}")
 
 
 def model_name(cfg: TrainConfig) -> str:
@@ -240,10 +241,13 @@ def main() -> None:
     trained = held_out_scores(policy, cfg, args.eval_tasks, args.eval_samples)
     trained_easy = held_out_scores(policy, cfg, 0, args.easy_samples, easy) if easy else None
 
-    print_control(f"{args.eval_tasks} seed tasks x {args.eval_samples} samples a mode", initial, trained)
+    p_held_out = paired_p_values(initial, trained)
+    p_easy = paired_p_values(initial_easy, trained_easy) if easy else None
+    print_control(f"{args.eval_tasks} seed tasks x {args.eval_samples} samples a mode", initial, trained,
+                  p_held_out)
     if easy:
         print_control(f"{len(EASY_PROGRAMS)} one-line programs x {args.easy_samples} samples a mode",
-                      initial_easy, trained_easy)
+                      initial_easy, trained_easy, p_easy)
     quarter = max(1, len(rows) // 4)
 
     def solver_means(part: list[dict]) -> dict[str, float]:
@@ -264,8 +268,8 @@ def main() -> None:
         "held_out_trained": trained,
         "easy_initial": initial_easy,
         "easy_trained": trained_easy,
-        "paired_p_held_out": paired_p_values(initial, trained),
-        "paired_p_easy": paired_p_values(initial_easy, trained_easy) if easy else None,
+        "paired_p_held_out": p_held_out,
+        "paired_p_easy": p_easy,
     }
     atomic_write_text(out / "learning_signal.json", json.dumps(summary, indent=2))
     first, last = summary["training_first_quarter"], summary["training_last_quarter"]
